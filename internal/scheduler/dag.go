@@ -1,0 +1,447 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gospark/gospark/internal/shuffle"
+	"github.com/gospark/gospark/internal/task"
+)
+
+// Stage is a set of tasks computing the same function over the partitions of
+// one dataset: a shuffle map stage (ends in a shuffle write) or a result
+// stage (ends in the job's action).
+type Stage struct {
+	ID      int
+	Node    Node
+	Shuffle *ShuffleDep // nil for a result stage
+	Parents []*Stage
+
+	attempt      int
+	fetchFailure int // consecutive attempts ended by a fetch failure
+}
+
+// Name is the stage's description, "<dataset> (<kind>)".
+func (s *Stage) Name() string {
+	if s.Shuffle != nil {
+		return fmt.Sprintf("%s (shuffle %d)", s.Node.Name(), s.Shuffle.ID)
+	}
+	return s.Node.Name()
+}
+
+// DAGScheduler turns jobs into stages and stages into tasks.
+type DAGScheduler struct {
+	tasks       *TaskScheduler
+	tracker     *MapOutputTracker
+	maxAttempts int
+	listener    Listener
+	onAccums    func(map[int64]any)
+	log         *slog.Logger
+
+	mu            sync.Mutex
+	nextStage     int
+	nextJob       int
+	shuffleStages map[int64]*Stage
+}
+
+// Options configure a DAG scheduler.
+type Options struct {
+	MaxStageAttempts int                 // spark.stage.maxConsecutiveAttempts
+	Listener         Listener            // may be nil
+	OnAccums         func(map[int64]any) // applies successful tasks' accumulator updates
+	Log              *slog.Logger
+}
+
+// NewDAGScheduler returns a scheduler that runs tasks through ts.
+func NewDAGScheduler(ts *TaskScheduler, tracker *MapOutputTracker, o Options) *DAGScheduler {
+	if o.Listener == nil {
+		o.Listener = NopListener{}
+	}
+	if o.MaxStageAttempts < 1 {
+		o.MaxStageAttempts = 4
+	}
+	if o.OnAccums == nil {
+		o.OnAccums = func(map[int64]any) {}
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &DAGScheduler{tasks: ts, tracker: tracker, maxAttempts: o.MaxStageAttempts, listener: o.Listener,
+		onAccums: o.OnAccums, log: o.Log, shuffleStages: make(map[int64]*Stage)}
+}
+
+// Tracker is the scheduler's map output tracker.
+func (d *DAGScheduler) Tracker() *MapOutputTracker { return d.tracker }
+
+func (d *DAGScheduler) newStageLocked(n Node, sd *ShuffleDep) *Stage {
+	s := &Stage{ID: d.nextStage, Node: n, Shuffle: sd}
+	d.nextStage++
+	s.Parents = d.parentStagesLocked(n)
+	return s
+}
+
+// parentStagesLocked finds the shuffle map stages that n's lineage reads,
+// creating them on first use; a shuffle's stage is shared by every job.
+func (d *DAGScheduler) parentStagesLocked(n Node) []*Stage {
+	var parents []*Stage
+	seen := map[int64]bool{}
+	var visit func(Node)
+	visit = func(n Node) {
+		if seen[n.ID()] {
+			return
+		}
+		seen[n.ID()] = true
+		for _, dep := range n.Deps() {
+			if dep.Shuffle == nil {
+				visit(dep.Parent)
+				continue
+			}
+			s, ok := d.shuffleStages[dep.Shuffle.ID]
+			if !ok {
+				s = d.newStageLocked(dep.Parent, dep.Shuffle)
+				d.shuffleStages[dep.Shuffle.ID] = s
+			}
+			parents = append(parents, s)
+		}
+	}
+	visit(n)
+	return parents
+}
+
+func allCached(n Node) bool {
+	for p := range n.NumPartitions() {
+		if !n.Cached(p) {
+			return false
+		}
+	}
+	return n.NumPartitions() > 0
+}
+
+// missingParents lists the parent stages whose output is not available,
+// skipping lineage that is entirely cached.
+func (d *DAGScheduler) missingParents(s *Stage) []*Stage {
+	var missing []*Stage
+	seen := map[int64]bool{}
+	var visit func(Node)
+	visit = func(n Node) {
+		if seen[n.ID()] {
+			return
+		}
+		seen[n.ID()] = true
+		if allCached(n) {
+			return
+		}
+		for _, dep := range n.Deps() {
+			if dep.Shuffle == nil {
+				visit(dep.Parent)
+				continue
+			}
+			d.mu.Lock()
+			ps := d.shuffleStages[dep.Shuffle.ID]
+			d.mu.Unlock()
+			if len(d.tracker.Missing(dep.Shuffle.ID, dep.Parent.NumPartitions())) > 0 {
+				missing = append(missing, ps)
+			}
+		}
+	}
+	visit(s.Node)
+	return missing
+}
+
+type event struct {
+	result   *Result
+	resubmit bool
+}
+
+// job is the state of one RunJob call; it lives on RunJob's goroutine.
+type job struct {
+	d          *DAGScheduler
+	id         int
+	ctx        context.Context
+	final      *Stage
+	partitions []int
+	result     task.Func
+	onResult   func(p int, v any) error
+
+	events   chan event
+	done     chan struct{}
+	waiting  map[*Stage]bool
+	running  map[*Stage]bool
+	pending  map[*Stage]map[int]bool
+	finished map[int]bool
+	inflight int
+	failed   map[*Stage]bool
+}
+
+// RunJob computes the given partitions of final, calling result in a task
+// for each and onResult (on the caller's goroutine) with its value. It
+// returns when every partition is done, when a task fails for good, or when
+// ctx ends.
+func (d *DAGScheduler) RunJob(ctx context.Context, final Node, partitions []int, result task.Func, onResult func(p int, v any) error) error {
+	d.mu.Lock()
+	id := d.nextJob
+	d.nextJob++
+	fs := d.newStageLocked(final, nil)
+	d.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	j := &job{
+		d: d, id: id, ctx: ctx, final: fs, partitions: partitions, result: result, onResult: onResult,
+		events: make(chan event, 256), done: make(chan struct{}),
+		waiting: map[*Stage]bool{}, running: map[*Stage]bool{}, pending: map[*Stage]map[int]bool{},
+		finished: map[int]bool{}, failed: map[*Stage]bool{},
+	}
+	defer close(j.done)
+	d.listener.JobStart(id, stageIDs(fs))
+	d.log.Debug("job started", "job", id, "final_stage", fs.ID, "partitions", len(partitions))
+	err := j.run(cancel)
+	d.listener.JobEnd(id, err)
+	return err
+}
+
+func stageIDs(s *Stage) []int {
+	seen := map[int]bool{}
+	var ids []int
+	var walk func(*Stage)
+	walk = func(s *Stage) {
+		if seen[s.ID] {
+			return
+		}
+		seen[s.ID] = true
+		ids = append(ids, s.ID)
+		for _, p := range s.Parents {
+			walk(p)
+		}
+	}
+	walk(s)
+	return ids
+}
+
+func (j *job) run(cancel context.CancelFunc) error {
+	if len(j.partitions) == 0 {
+		return nil
+	}
+	abort := func(err error) error {
+		cancel()
+		// Wait for running attempts to notice the cancellation so that no
+		// task outlives its job.
+		for j.inflight > 0 {
+			ev := <-j.events
+			if ev.result != nil {
+				j.inflight--
+			}
+		}
+		return err
+	}
+	if err := j.submit(j.final); err != nil {
+		return abort(err)
+	}
+	for len(j.finished) < len(j.partitions) {
+		select {
+		case <-j.ctx.Done():
+			return abort(fmt.Errorf("job %d cancelled: %w", j.id, context.Cause(j.ctx)))
+		case ev := <-j.events:
+			if ev.resubmit {
+				if err := j.resubmitFailed(); err != nil {
+					return abort(err)
+				}
+				continue
+			}
+			j.inflight--
+			if err := j.handle(ev.result); err != nil {
+				return abort(err)
+			}
+		}
+	}
+	return abort(nil)
+}
+
+func (j *job) send(ev event) {
+	select {
+	case j.events <- ev:
+	case <-j.done:
+	}
+}
+
+// submit runs a stage, or its missing parents first.
+func (j *job) submit(s *Stage) error {
+	if j.waiting[s] || j.running[s] {
+		return nil
+	}
+	missing := j.d.missingParents(s)
+	if len(missing) == 0 {
+		return j.submitTasks(s)
+	}
+	for _, p := range missing {
+		if err := j.submit(p); err != nil {
+			return err
+		}
+	}
+	j.waiting[s] = true
+	return nil
+}
+
+func (j *job) submitTasks(s *Stage) error {
+	var parts []int
+	if s.Shuffle != nil {
+		parts = j.d.tracker.Missing(s.Shuffle.ID, s.Node.NumPartitions())
+	} else {
+		for _, p := range j.partitions {
+			if !j.finished[p] {
+				parts = append(parts, p)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return j.stageDone(s)
+	}
+	j.running[s] = true
+	pend := make(map[int]bool, len(parts))
+	j.pending[s] = pend
+	run, kind := j.result, task.Result
+	if s.Shuffle != nil {
+		run, kind = s.Shuffle.Map, task.ShuffleMap
+		if s.Shuffle.Prepare != nil {
+			if err := s.Shuffle.Prepare(j.ctx); err != nil {
+				return fmt.Errorf("stage %d (%s): %w", s.ID, s.Name(), err)
+			}
+		}
+	}
+	tasks := make([]*Task, len(parts))
+	for i, p := range parts {
+		pend[p] = true
+		tasks[i] = &Task{ID: j.d.tasks.NewTaskID(), JobID: j.id, StageID: s.ID, StageAttempt: s.attempt, Partition: p, Kind: kind, Run: run}
+	}
+	j.inflight += len(tasks)
+	j.d.listener.StageSubmitted(s.ID, s.attempt, len(tasks), s.Name())
+	j.d.log.Debug("stage submitted", "job", j.id, "stage", s.ID, "attempt", s.attempt, "tasks", len(tasks), "name", s.Name())
+	stageID := s.ID
+	j.d.tasks.Submit(j.ctx, tasks,
+		func(t *Task) { j.d.listener.TaskStart(stageID, t) },
+		func(r Result) {
+			j.d.listener.TaskEnd(stageID, r)
+			j.send(event{result: &r})
+		})
+	return nil
+}
+
+func (j *job) stageOf(t *Task) *Stage {
+	if t.StageID == j.final.ID {
+		return j.final
+	}
+	j.d.mu.Lock()
+	defer j.d.mu.Unlock()
+	for _, s := range j.d.shuffleStages {
+		if s.ID == t.StageID {
+			return s
+		}
+	}
+	return nil
+}
+
+func (j *job) handle(r *Result) error {
+	t := r.Task
+	s := j.stageOf(t)
+	if s == nil {
+		return fmt.Errorf("job %d: result for unknown stage %d", j.id, t.StageID)
+	}
+	var ff *shuffle.FetchFailedError
+	switch {
+	case r.Err == nil:
+		j.d.onAccums(r.Accums)
+		if s.Shuffle != nil {
+			st, ok := r.Value.(*shuffle.MapStatus)
+			if !ok {
+				return fmt.Errorf("stage %d: map task returned %T, want *shuffle.MapStatus", s.ID, r.Value)
+			}
+			st.ExecutorID = r.ExecutorID
+			j.d.tracker.Register(s.Node.NumPartitions(), st)
+		} else if !j.finished[t.Partition] {
+			j.finished[t.Partition] = true
+			if err := j.onResult(t.Partition, r.Value); err != nil {
+				return err
+			}
+		}
+		if t.StageAttempt == s.attempt {
+			delete(j.pending[s], t.Partition)
+		}
+		if j.running[s] && len(j.pending[s]) == 0 {
+			delete(j.running, s)
+			if s.Shuffle != nil && len(j.d.tracker.Missing(s.Shuffle.ID, s.Node.NumPartitions())) > 0 {
+				// Some output was lost while the stage ran: run it again.
+				return j.submit(s)
+			}
+			if s.Shuffle != nil {
+				return j.stageDone(s)
+			}
+		}
+		return nil
+	case errors.As(r.Err, &ff):
+		if t.StageAttempt != s.attempt || j.failed[s] {
+			return nil // an older attempt of a stage already resubmitted
+		}
+		j.d.log.Warn("fetch failed; recomputing lost map output",
+			"task", t.Name(), "shuffle", ff.ShuffleID, "map", ff.MapIndex, "executor", ff.ExecutorID, "error", ff.Err)
+		delete(j.running, s)
+		s.attempt++
+		s.fetchFailure++
+		j.d.listener.StageCompleted(s.ID, s.attempt-1, r.Err)
+		if s.fetchFailure >= j.d.maxAttempts {
+			return &StageFailedError{StageID: s.ID, Attempts: s.fetchFailure, Err: r.Err}
+		}
+		// As Spark without an external shuffle service, a fetch failure
+		// means the executor's files for the shuffle are gone: drop all of
+		// them so that one resubmission recomputes everything lost.
+		if ff.MapIndex >= 0 {
+			j.d.tracker.Unregister(ff.ShuffleID, ff.MapIndex)
+		}
+		if ff.ExecutorID != "" {
+			n := j.d.tracker.UnregisterShuffleOnExecutor(ff.ShuffleID, ff.ExecutorID)
+			j.d.log.Warn("marking map outputs lost", "shuffle", ff.ShuffleID, "executor", ff.ExecutorID, "outputs", n+1)
+		}
+		j.failed[s] = true
+		// Spark waits a little before resubmitting so that more fetch
+		// failures of the same loss arrive first.
+		time.AfterFunc(200*time.Millisecond, func() { j.send(event{resubmit: true}) })
+		return nil
+	default:
+		if j.ctx.Err() != nil {
+			return fmt.Errorf("job %d cancelled: %w", j.id, context.Cause(j.ctx))
+		}
+		j.d.listener.StageCompleted(s.ID, s.attempt, r.Err)
+		return r.Err
+	}
+}
+
+func (j *job) resubmitFailed() error {
+	failed := j.failed
+	j.failed = map[*Stage]bool{}
+	for s := range failed {
+		j.d.log.Info("resubmitting stage after fetch failure", "stage", s.ID, "attempt", s.attempt,
+			"missing_parents", len(j.d.missingParents(s)))
+		if err := j.submit(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stageDone marks a map stage complete and starts the stages waiting on it.
+func (j *job) stageDone(s *Stage) error {
+	s.fetchFailure = 0
+	j.d.listener.StageCompleted(s.ID, s.attempt, nil)
+	for w := range j.waiting {
+		if len(j.d.missingParents(w)) == 0 {
+			delete(j.waiting, w)
+			if err := j.submitTasks(w); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

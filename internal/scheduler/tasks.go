@@ -1,0 +1,118 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gospark/gospark/internal/shuffle"
+)
+
+// TaskScheduler places tasks on free executor slots (one slot per core,
+// spark.task.cpus = 1) in submission order and retries failed attempts.
+type TaskScheduler struct {
+	backend     Backend
+	maxFailures int
+	log         *slog.Logger
+
+	nextID atomic.Int64
+
+	mu    sync.Mutex
+	busy  map[string]int
+	queue []*queued
+}
+
+type queued struct {
+	ctx      context.Context
+	t        *Task
+	failures int
+	report   func(Result)
+	onStart  func(*Task)
+}
+
+// NewTaskScheduler returns a scheduler over backend; a task is retried until
+// it has failed maxFailures times.
+func NewTaskScheduler(backend Backend, maxFailures int, log *slog.Logger) *TaskScheduler {
+	if maxFailures < 1 {
+		maxFailures = 1
+	}
+	return &TaskScheduler{backend: backend, maxFailures: maxFailures, log: log, busy: make(map[string]int)}
+}
+
+// NewTaskID hands out task ids (TIDs), unique in the application.
+func (s *TaskScheduler) NewTaskID() int64 { return s.nextID.Add(1) - 1 }
+
+// Submit queues tasks. report receives each task's final outcome: its
+// success, a fetch failure, cancellation, or the error of its last attempt
+// wrapped in a *TaskFailedError. onStart hears of every attempt launched.
+func (s *TaskScheduler) Submit(ctx context.Context, tasks []*Task, onStart func(*Task), report func(Result)) {
+	s.mu.Lock()
+	for _, t := range tasks {
+		s.queue = append(s.queue, &queued{ctx: ctx, t: t, report: report, onStart: onStart})
+	}
+	s.mu.Unlock()
+	s.dispatch()
+}
+
+// dispatch launches queued tasks while slots are free.
+func (s *TaskScheduler) dispatch() {
+	type launch struct {
+		exec string
+		q    *queued
+	}
+	var todo []launch
+	var dropped []*queued
+	s.mu.Lock()
+	for _, e := range s.backend.Executors() {
+		for s.busy[e.ID] < e.Cores && len(s.queue) > 0 {
+			q := s.queue[0]
+			s.queue = s.queue[1:]
+			if q.ctx.Err() != nil {
+				dropped = append(dropped, q)
+				continue
+			}
+			s.busy[e.ID]++
+			todo = append(todo, launch{e.ID, q})
+		}
+	}
+	s.mu.Unlock()
+	for _, q := range dropped {
+		q.report(Result{Task: q.t, Err: q.ctx.Err()})
+	}
+	for _, l := range todo {
+		l.q.onStart(l.q.t)
+		s.backend.Launch(l.q.ctx, l.exec, l.q.t, func(r Result) { s.finished(l.exec, l.q, r) })
+	}
+}
+
+func (s *TaskScheduler) finished(exec string, q *queued, r Result) {
+	s.mu.Lock()
+	s.busy[exec]--
+	s.mu.Unlock()
+	r.Task = q.t
+	r.ExecutorID = exec
+	var ff *shuffle.FetchFailedError
+	switch {
+	case r.Err == nil, q.ctx.Err() != nil, errors.As(r.Err, &ff):
+		q.report(r)
+	default:
+		q.failures++
+		s.log.Warn("lost task", "task", q.t.Name(), "executor", exec, "failures", q.failures, "error", r.Err)
+		if q.failures >= s.maxFailures {
+			r.Err = &TaskFailedError{StageID: q.t.StageID, Partition: q.t.Partition, Failures: q.failures, Last: q.t.Name(), Err: r.Err}
+			q.report(r)
+			break
+		}
+		retry := *q.t
+		retry.ID = s.NewTaskID()
+		retry.Attempt++
+		q.t = &retry
+		s.mu.Lock()
+		// A retry goes to the front, as Spark re-offers failed tasks first.
+		s.queue = append([]*queued{q}, s.queue...)
+		s.mu.Unlock()
+	}
+	s.dispatch()
+}

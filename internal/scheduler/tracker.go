@@ -1,0 +1,112 @@
+package scheduler
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/gospark/gospark/internal/shuffle"
+)
+
+// MapOutputTracker keeps the registered map outputs of every shuffle.
+type MapOutputTracker struct {
+	mu      sync.Mutex
+	outputs map[int64][]*shuffle.MapStatus
+}
+
+// NewMapOutputTracker returns an empty tracker.
+func NewMapOutputTracker() *MapOutputTracker {
+	return &MapOutputTracker{outputs: make(map[int64][]*shuffle.MapStatus)}
+}
+
+// Register records the output of one map task.
+func (m *MapOutputTracker) Register(numMaps int, st *shuffle.MapStatus) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	outs := m.outputs[st.ShuffleID]
+	if outs == nil {
+		outs = make([]*shuffle.MapStatus, numMaps)
+		m.outputs[st.ShuffleID] = outs
+	}
+	outs[st.MapIndex] = st
+}
+
+// Unregister forgets one map output (its files are lost).
+func (m *MapOutputTracker) Unregister(shuffleID int64, mapIndex int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if outs := m.outputs[shuffleID]; mapIndex >= 0 && mapIndex < len(outs) {
+		outs[mapIndex] = nil
+	}
+}
+
+// UnregisterExecutor forgets every output an executor wrote and returns
+// how many it dropped.
+func (m *MapOutputTracker) UnregisterExecutor(executorID string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, outs := range m.outputs {
+		for i, st := range outs {
+			if st != nil && st.ExecutorID == executorID {
+				outs[i] = nil
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// UnregisterShuffleOnExecutor forgets every output of one shuffle that an
+// executor wrote and returns how many it dropped.
+func (m *MapOutputTracker) UnregisterShuffleOnExecutor(shuffleID int64, executorID string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for i, st := range m.outputs[shuffleID] {
+		if st != nil && st.ExecutorID == executorID {
+			m.outputs[shuffleID][i] = nil
+			n++
+		}
+	}
+	return n
+}
+
+// Missing lists the map partitions of a shuffle with no registered output.
+func (m *MapOutputTracker) Missing(shuffleID int64, numMaps int) []int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	outs := m.outputs[shuffleID]
+	var miss []int
+	for i := 0; i < numMaps; i++ {
+		if outs == nil || outs[i] == nil {
+			miss = append(miss, i)
+		}
+	}
+	return miss
+}
+
+// Statuses returns every map output of a shuffle; it fails when one is
+// missing (a reducer cannot run before its map stage completed).
+func (m *MapOutputTracker) Statuses(shuffleID int64) ([]*shuffle.MapStatus, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	outs, ok := m.outputs[shuffleID]
+	if !ok {
+		return nil, &shuffle.FetchFailedError{ShuffleID: shuffleID, MapIndex: -1, Err: fmt.Errorf("no map outputs registered")}
+	}
+	cp := make([]*shuffle.MapStatus, len(outs))
+	for i, st := range outs {
+		if st == nil {
+			return nil, &shuffle.FetchFailedError{ShuffleID: shuffleID, MapIndex: i, Err: fmt.Errorf("map output missing")}
+		}
+		cp[i] = st
+	}
+	return cp, nil
+}
+
+// Remove forgets a whole shuffle.
+func (m *MapOutputTracker) Remove(shuffleID int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.outputs, shuffleID)
+}

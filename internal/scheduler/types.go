@@ -1,0 +1,139 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gospark/gospark/internal/task"
+)
+
+// Node is the scheduler's view of a dataset: an id unique in the session,
+// a partition count and dependencies.
+type Node interface {
+	ID() int64
+	Name() string
+	NumPartitions() int
+	Deps() []Dep
+	// Cached reports whether partition p is held by the block store, so
+	// its lineage need not be recomputed.
+	Cached(p int) bool
+}
+
+// Dep is a dependency on a parent dataset: narrow (each partition needs a
+// few parent partitions, computed in the same task) or, when Shuffle is set,
+// a shuffle dependency that starts a new stage.
+type Dep struct {
+	Parent  Node
+	Shuffle *ShuffleDep
+}
+
+// ShuffleDep describes a shuffle: its id, its number of reduce partitions and
+// the map task that writes one partition of the parent as map output
+// (returning a *shuffle.MapStatus).
+type ShuffleDep struct {
+	ID        int64
+	NumReduce int
+	Map       task.Func
+	// Prepare, when set, runs on the driver before the map stage's tasks
+	// are first submitted (a range partitioner samples its input here).
+	Prepare func(ctx context.Context) error
+}
+
+// Task is one attempt to compute one partition of a stage.
+type Task struct {
+	ID           int64
+	JobID        int
+	StageID      int
+	StageAttempt int
+	Partition    int
+	Attempt      int
+	Kind         task.Kind
+	Run          task.Func
+}
+
+// Name is the task's name in Spark's style: "task 3.1 in stage 2.0 (TID 17)".
+func (t *Task) Name() string {
+	return fmt.Sprintf("task %d.%d in stage %d.%d (TID %d)", t.Partition, t.Attempt, t.StageID, t.StageAttempt, t.ID)
+}
+
+// Result is the outcome of one task attempt.
+type Result struct {
+	Task       *Task
+	ExecutorID string
+	Value      any
+	Err        error
+	Accums     map[int64]any
+	Duration   time.Duration
+}
+
+// ExecutorInfo describes an executor able to run tasks.
+type ExecutorInfo struct {
+	ID    string
+	Cores int
+}
+
+// Backend runs tasks on executors. Launch must call done exactly once.
+type Backend interface {
+	Executors() []ExecutorInfo
+	Launch(ctx context.Context, executorID string, t *Task, done func(Result))
+	DefaultParallelism() int
+}
+
+// Listener hears about jobs, stages and tasks (progress bar, logs, UI).
+// Calls come from the scheduler's goroutines and must not block.
+type Listener interface {
+	JobStart(jobID int, stageIDs []int)
+	JobEnd(jobID int, err error)
+	StageSubmitted(stageID, attempt, numTasks int, name string)
+	StageCompleted(stageID, attempt int, err error)
+	TaskStart(stageID int, t *Task)
+	TaskEnd(stageID int, r Result)
+}
+
+// NopListener ignores everything.
+type NopListener struct{}
+
+func (NopListener) JobStart(int, []int)                  {}
+func (NopListener) JobEnd(int, error)                    {}
+func (NopListener) StageSubmitted(int, int, int, string) {}
+func (NopListener) StageCompleted(int, int, error)       {}
+func (NopListener) TaskStart(int, *Task)                 {}
+func (NopListener) TaskEnd(int, Result)                  {}
+
+// TaskFailedError ends a job whose task failed spark.task.maxFailures times.
+type TaskFailedError struct {
+	StageID   int
+	Partition int
+	Failures  int
+	Last      string // the last attempt's name
+	Err       error
+}
+
+func (e *TaskFailedError) Error() string {
+	return fmt.Sprintf("job aborted due to stage failure: task %d in stage %d failed %d times, most recent failure: lost %s: %v",
+		e.Partition, e.StageID, e.Failures, e.Last, e.Err)
+}
+
+func (e *TaskFailedError) Unwrap() error { return e.Err }
+
+// StageFailedError ends a job whose stage kept losing its input.
+type StageFailedError struct {
+	StageID  int
+	Attempts int
+	Err      error
+}
+
+func (e *StageFailedError) Error() string {
+	return fmt.Sprintf("job aborted: stage %d failed %d consecutive attempts: %v", e.StageID, e.Attempts, e.Err)
+}
+
+func (e *StageFailedError) Unwrap() error { return e.Err }
+
+// PanicError is a task's panic turned into an error.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v\n%s", e.Value, e.Stack) }

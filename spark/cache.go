@@ -1,0 +1,253 @@
+package spark
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"unsafe"
+
+	"github.com/gospark/gospark/internal/codec"
+	"github.com/gospark/gospark/internal/compress"
+	"github.com/gospark/gospark/internal/spill"
+	"github.com/gospark/gospark/internal/storage"
+	"github.com/gospark/gospark/internal/task"
+)
+
+// reserveStep is how much storage memory a partition being cached asks for
+// at a time.
+const reserveStep = 4 << 20
+
+func runCached[T any](ctx context.Context, d *Dataset[T], tc *task.Context, part int, out func([]T) error) error {
+	env := tc.Env
+	id := storage.BlockID{Dataset: d.n.id, Partition: part}
+	if b, ok := env.Blocks.Get(id); ok {
+		return readBlock(ctx, b, env, out)
+	}
+	level := d.n.level
+	enc, encErr := codec.For[T]()
+	if level.UseDisk() && encErr != nil {
+		return fmt.Errorf("persist %s at %s: %w", d.n.name, level, encErr)
+	}
+	var size spill.Sizer[T]
+	if encErr == nil {
+		size = spill.SizerFor(enc)
+	} else {
+		fixed := int64(unsafe.Sizeof(*new(T)))
+		size = func(*T) int64 { return fixed }
+	}
+	c := &cacher[T]{env: env, id: id, enc: enc, size: size, inMemory: level.UseMemory()}
+	if level == storage.DiskOnly {
+		if err := c.toDisk(); err != nil {
+			return err
+		}
+	}
+	err := d.compute(ctx, tc, part, func(b []T) error {
+		if err := c.add(b, level); err != nil {
+			return err
+		}
+		return out(b)
+	})
+	if err != nil {
+		c.abort()
+		return err
+	}
+	return c.commit()
+}
+
+// cacher collects a partition while it is computed, in memory while the
+// memory manager grants it and then (if the level allows) on disk.
+type cacher[T any] struct {
+	env      *task.Env
+	id       storage.BlockID
+	enc      codec.Codec[T]
+	size     spill.Sizer[T]
+	inMemory bool
+	dropped  bool
+
+	kept     []T
+	est      int64
+	reserved int64
+	count    int64
+
+	f    *os.File
+	path string
+	bufw *bufio.Writer
+	bw   *compress.BlockWriter
+	raw  []byte
+}
+
+func (c *cacher[T]) add(b []T, level storage.Level) error {
+	c.count += int64(len(b))
+	if c.dropped {
+		return nil
+	}
+	if c.inMemory {
+		for i := range b {
+			c.est += c.size(&b[i])
+		}
+		for c.est > c.reserved {
+			if !c.env.Blocks.Reserve(reserveStep) {
+				c.inMemory = false
+				break
+			}
+			c.reserved += reserveStep
+		}
+		if c.inMemory {
+			c.kept = append(c.kept, b...)
+			return nil
+		}
+		// Out of storage memory: move to disk or give up caching.
+		kept := c.kept
+		c.kept = nil
+		c.env.Blocks.Unreserve(c.reserved)
+		c.reserved = 0
+		if !level.UseDisk() {
+			c.dropped = true
+			return nil
+		}
+		if err := c.toDisk(); err != nil {
+			return err
+		}
+		if err := c.write(kept); err != nil {
+			return err
+		}
+	}
+	return c.write(b)
+}
+
+func (c *cacher[T]) toDisk() error {
+	path, err := c.env.Blocks.DiskPath(c.id)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		return fmt.Errorf("cache %s: %w", c.id, err)
+	}
+	c.f, c.path = f, path
+	c.bufw = bufio.NewWriterSize(f, 256<<10)
+	c.bw = compress.NewBlockWriter(c.bufw, spillCodec(c.env))
+	return nil
+}
+
+func spillCodec(env *task.Env) compress.Codec {
+	if env.Shuffle != nil && env.Shuffle.SpillCodec != nil {
+		return env.Shuffle.SpillCodec
+	}
+	none, _ := compress.Lookup("none")
+	return none
+}
+
+func (c *cacher[T]) write(b []T) error {
+	for i := range b {
+		c.raw = c.enc.Append(c.raw, &b[i])
+		if len(c.raw) >= 64<<10 {
+			if err := c.bw.WriteBlock(c.raw); err != nil {
+				return fmt.Errorf("cache %s: %w", c.id, err)
+			}
+			c.raw = c.raw[:0]
+		}
+	}
+	return nil
+}
+
+func (c *cacher[T]) abort() {
+	if c.reserved > 0 {
+		c.env.Blocks.Unreserve(c.reserved)
+	}
+	if c.f != nil {
+		c.f.Close()
+		os.Remove(c.f.Name())
+	}
+}
+
+func (c *cacher[T]) commit() error {
+	switch {
+	case c.dropped:
+		return nil
+	case c.inMemory:
+		c.env.Blocks.PutMemory(c.id, c.kept, c.reserved, c.count)
+		return nil
+	}
+	if len(c.raw) > 0 {
+		if err := c.bw.WriteBlock(c.raw); err != nil {
+			c.abort()
+			return fmt.Errorf("cache %s: %w", c.id, err)
+		}
+	}
+	if err := c.bufw.Flush(); err != nil {
+		c.abort()
+		return fmt.Errorf("cache %s: %w", c.id, err)
+	}
+	size := c.bw.Written()
+	if err := c.f.Close(); err != nil {
+		os.Remove(c.f.Name())
+		return fmt.Errorf("cache %s: %w", c.id, err)
+	}
+	if err := os.Rename(c.path+".tmp", c.path); err != nil {
+		return fmt.Errorf("cache %s: %w", c.id, err)
+	}
+	c.env.Blocks.PutDisk(c.id, c.path, size, c.count)
+	return nil
+}
+
+// readBlock pushes a stored partition to out.
+func readBlock[T any](ctx context.Context, b *storage.Block, env *task.Env, out func([]T) error) error {
+	if b.Path == "" {
+		recs, ok := b.Value.([]T)
+		if !ok {
+			return fmt.Errorf("cached block holds %T, want %T", b.Value, recs)
+		}
+		for i := 0; i < len(recs); i += batchSize {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := out(recs[i:min(i+batchSize, len(recs))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	enc, err := codec.For[T]()
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(b.Path)
+	if err != nil {
+		return fmt.Errorf("cached block: %w", err)
+	}
+	defer f.Close()
+	br := compress.NewBlockReader(bufio.NewReaderSize(f, 256<<10), spillCodec(env))
+	batch := make([]T, 0, batchSize)
+	for {
+		block, err := br.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("cached block %s: %w", b.Path, err)
+		}
+		for len(block) > 0 {
+			var v T
+			n, err := enc.Decode(block, &v)
+			if err != nil {
+				return fmt.Errorf("cached block %s: %w", b.Path, err)
+			}
+			block = block[n:]
+			batch = append(batch, v)
+			if len(batch) == batchSize {
+				if err := out(batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+	}
+	if len(batch) > 0 {
+		return out(batch)
+	}
+	return nil
+}

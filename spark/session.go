@@ -1,0 +1,289 @@
+package spark
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gospark/gospark/internal/compress"
+	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/executor"
+	"github.com/gospark/gospark/internal/master"
+	"github.com/gospark/gospark/internal/memory"
+	"github.com/gospark/gospark/internal/progress"
+	"github.com/gospark/gospark/internal/scheduler"
+	"github.com/gospark/gospark/internal/shuffle"
+	"github.com/gospark/gospark/internal/storage"
+	"github.com/gospark/gospark/internal/task"
+)
+
+// Session is a running application's driver (Spark's SparkContext): it owns
+// the scheduler, the executors and the application's local directory.
+type Session struct {
+	conf     *config.Conf
+	master   master.Master
+	appID    string
+	appName  string
+	log      *slog.Logger
+	localDir string
+
+	env      *task.Env
+	backend  *executor.Local
+	dag      *scheduler.DAGScheduler
+	console  *consoleProgress
+	memLimit int64 // the memory limit before the session set its own
+
+	planSeq atomic.Int64
+	shared  atomic.Int64
+
+	mu      sync.Mutex
+	stopped bool
+	accums  map[int64]func(any)
+}
+
+// SessionOption configures a Session.
+type SessionOption func(*config.Conf) error
+
+// Conf sets a property, as SparkConf.set: it wins over what spark-submit
+// passed.
+func Conf(name, value string) SessionOption {
+	return func(c *config.Conf) error { return c.Set(name, value) }
+}
+
+// Master sets spark.master.
+func Master(m string) SessionOption { return Conf("spark.master", m) }
+
+// AppName sets spark.app.name.
+func AppName(name string) SessionOption { return Conf("spark.app.name", name) }
+
+// NewSession starts the driver. Properties come from gospark submit (the
+// GOSPARK_CONF environment variable) and then opts; with neither, the master
+// is local[*]. Stop the session when done.
+func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
+	conf, err := config.FromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("spark: configuration from gospark submit: %w", err)
+	}
+	for _, o := range opts {
+		if err := o(conf); err != nil {
+			return nil, fmt.Errorf("spark: %w", err)
+		}
+	}
+	m, err := master.Parse(conf.String("spark.master"))
+	if err != nil {
+		return nil, fmt.Errorf("spark: %w", err)
+	}
+	if m.Kind != master.Local {
+		return nil, fmt.Errorf("spark: master %q: this build runs applications in local[N] mode only "+
+			"(local-cluster and k8s:// executors are not available yet)", m.Raw)
+	}
+	freezeRegistry()
+	s := &Session{conf: conf, master: m, accums: make(map[int64]func(any))}
+	s.appID = fmt.Sprintf("local-%d", time.Now().UnixMilli())
+	s.appName = conf.String("spark.app.name")
+	if s.appName == "" {
+		s.appName = filepath.Base(os.Args[0])
+	}
+	s.log = newLogger(conf).With("app", s.appID)
+	for _, w := range conf.Warnings() {
+		s.log.Warn(w)
+	}
+	if err := s.start(); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	s.log.Info("session started", "name", s.appName, "master", m.Raw, "local_dir", s.localDir)
+	return s, nil
+}
+
+func newLogger(conf *config.Conf) *slog.Logger {
+	level := slog.LevelWarn
+	name := os.Getenv("GOSPARK_LOG_LEVEL")
+	if _, ok := config.Lookup("spark.log.level"); ok && conf.Has("spark.log.level") {
+		name = conf.String("spark.log.level")
+	}
+	switch strings.ToUpper(name) {
+	case "DEBUG", "TRACE", "ALL":
+		level = slog.LevelDebug
+	case "INFO":
+		level = slog.LevelInfo
+	case "ERROR", "FATAL", "OFF":
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func (s *Session) start() error {
+	conf := s.conf
+	cores := s.master.Threads
+	base := conf.String("spark.local.dir")
+	if first, _, ok := strings.Cut(base, ","); ok {
+		base = first
+	}
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return fmt.Errorf("spark: spark.local.dir %s: %w", base, err)
+	}
+	dir, err := os.MkdirTemp(base, "gospark-"+s.appID+"-")
+	if err != nil {
+		return fmt.Errorf("spark: spark.local.dir %s: %w", base, err)
+	}
+	s.localDir = dir
+	// In local mode the driver's memory is the executor's, as in Spark.
+	heap := conf.Bytes("spark.driver.memory")
+	mem, err := memory.New(heap, cores, conf.Float("spark.memory.fraction"))
+	if err != nil {
+		return fmt.Errorf("spark: %w", err)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		s.memLimit = debug.SetMemoryLimit(heap)
+	}
+	shuf := &shuffle.Options{BufferSize: int(conf.Bytes("spark.shuffle.file.buffer"))}
+	codecName := conf.String("spark.io.compression.codec")
+	c, err := compress.Lookup(codecName)
+	if err != nil {
+		return fmt.Errorf("spark: spark.io.compression.codec: %w", err)
+	}
+	if conf.Bool("spark.shuffle.compress") {
+		shuf.Codec = c
+	}
+	if conf.Bool("spark.shuffle.spill.compress") {
+		shuf.SpillCodec = c
+	}
+	tracker := scheduler.NewMapOutputTracker()
+	s.env = &task.Env{
+		ExecutorID: executor.DriverID,
+		Conf:       conf,
+		LocalDir:   dir,
+		Memory:     mem,
+		Blocks:     storage.New(mem, dir),
+		MapOutputs: tracker,
+		Fetcher:    shuffle.LocalFetcher{},
+		Shuffle:    shuf,
+	}
+	s.backend = executor.NewLocal(s.env, cores)
+	maxFailures := conf.Int("spark.task.maxFailures")
+	if s.master.MaxFailures > 0 {
+		maxFailures = s.master.MaxFailures
+	}
+	var listener scheduler.Listener = scheduler.NopListener{}
+	if conf.Bool("spark.ui.showConsoleProgress") && progress.IsTerminal(os.Stderr) {
+		s.console = newConsoleProgress(os.Stderr)
+		listener = s.console
+	}
+	ts := scheduler.NewTaskScheduler(s.backend, maxFailures, s.log)
+	s.dag = scheduler.NewDAGScheduler(ts, tracker, scheduler.Options{
+		MaxStageAttempts: conf.Int("spark.stage.maxConsecutiveAttempts"),
+		Listener:         listener,
+		OnAccums:         s.applyAccums,
+		Log:              s.log,
+	})
+	return nil
+}
+
+// AppID is the application's id.
+func (s *Session) AppID() string { return s.appID }
+
+// AppName is spark.app.name.
+func (s *Session) AppName() string { return s.appName }
+
+// Master is spark.master.
+func (s *Session) Master() string { return s.master.Raw }
+
+// DefaultParallelism is spark.default.parallelism when set, else the
+// total number of task slots.
+func (s *Session) DefaultParallelism() int {
+	if n := s.explicitParallelism(); n > 0 {
+		return n
+	}
+	return s.backend.DefaultParallelism()
+}
+
+func (s *Session) explicitParallelism() int {
+	if !s.conf.Has("spark.default.parallelism") {
+		return 0
+	}
+	return s.conf.Int("spark.default.parallelism")
+}
+
+// GetConf returns a property's value as a string ("" when unset and
+// without default).
+func (s *Session) GetConf(name string) string { return s.conf.String(name) }
+
+// Logger is the session's logger.
+func (s *Session) Logger() *slog.Logger { return s.log }
+
+// LocalDir is the application's scratch directory under spark.local.dir.
+func (s *Session) LocalDir() string { return s.localDir }
+
+func (s *Session) newPlan(e *funcEntry) *Plan {
+	return &Plan{
+		seq: s.planSeq.Add(1), fn: e, conf: s.conf, env: s.env, sess: s,
+		parallelism: s.DefaultParallelism(), explicitParallelism: s.explicitParallelism(),
+	}
+}
+
+// errStopped is the error of using a stopped session.
+var errStopped = errors.New("spark: session is stopped")
+
+func (s *Session) usable() error {
+	if s == nil {
+		return errors.New("spark: no session")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errStopped
+	}
+	return nil
+}
+
+// Stop ends the application: it waits for running tasks, clears the
+// console progress bar and removes the local directory.
+func (s *Session) Stop() error {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return nil
+	}
+	s.stopped = true
+	s.mu.Unlock()
+	s.backend.Wait()
+	s.cleanup()
+	s.log.Info("session stopped")
+	return nil
+}
+
+func (s *Session) cleanup() {
+	if s.console != nil {
+		s.console.stop()
+	}
+	if s.memLimit != 0 {
+		debug.SetMemoryLimit(s.memLimit)
+	}
+	if s.localDir != "" {
+		if err := os.RemoveAll(s.localDir); err != nil {
+			s.log.Warn("removing local dir", "dir", s.localDir, "error", err)
+		}
+	}
+}
+
+func (s *Session) applyAccums(updates map[int64]any) {
+	if len(updates) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, v := range updates {
+		if apply, ok := s.accums[id]; ok {
+			apply(v)
+		}
+	}
+}

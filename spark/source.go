@@ -1,0 +1,261 @@
+package spark
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/gospark/gospark/internal/task"
+)
+
+// Parallelize distributes a copy of data over slices partitions (the plan's
+// default parallelism when slices <= 0), as Spark's parallelize.
+func Parallelize[T any](p *Plan, data []T, slices int) *Dataset[T] {
+	if p != nil && slices <= 0 {
+		slices = p.parallelism
+	}
+	data = append([]T(nil), data...)
+	n := len(data)
+	return newSource(p, "Parallelize", slices, func(ctx context.Context, _ *task.Context, part int, out func([]T) error) error {
+		lo, hi := n*part/slices, n*(part+1)/slices
+		for i := lo; i < hi; i += batchSize {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := out(data[i:min(i+batchSize, hi)]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Range is the integers in [start, end) over slices partitions (the plan's
+// default parallelism when slices <= 0).
+func Range(p *Plan, start, end int64, slices int) *Dataset[int64] {
+	if p != nil && slices <= 0 {
+		slices = p.parallelism
+	}
+	n := max(end-start, 0)
+	return newSource(p, "Range", slices, func(ctx context.Context, _ *task.Context, part int, out func([]int64) error) error {
+		lo := start + n*int64(part)/int64(slices)
+		hi := start + n*int64(part+1)/int64(slices)
+		buf := make([]int64, batchSize)
+		for i := lo; i < hi; i += batchSize {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			b := buf[:min(batchSize, hi-i)]
+			for j := range b {
+				b[j] = i + int64(j)
+			}
+			if err := out(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// textSplit is a byte range of one input file.
+type textSplit struct {
+	path       string
+	start, end int64 // end < 0: to the end of the file
+}
+
+// hadoopBlockSize is the split size Hadoop uses for local files
+// (fs.local.block.size); larger files are read by several tasks.
+const hadoopBlockSize = 32 << 20
+
+// TextFile reads lines of text files, as Spark's textFile: path is a file, a
+// directory (its visible files), a glob, or a comma-separated list of
+// those. Files ending in .gz are decompressed and read whole; others are
+// split into ranges of at most 32 MiB, with at least minPartitions splits in
+// all (default min(parallelism, 2) when minPartitions <= 0). Lines end at
+// "\n", and a trailing "\r" is removed.
+func TextFile(p *Plan, path string, minPartitions int) *Dataset[string] {
+	if err := p.check(); err != nil {
+		return errDataset[string](fmt.Errorf("TextFile: %w", err))
+	}
+	if minPartitions <= 0 {
+		minPartitions = min(p.parallelism, 2)
+	}
+	splits, err := textSplits(path, minPartitions)
+	if err != nil {
+		return errDataset[string](fmt.Errorf("TextFile %s: %w", path, err))
+	}
+	if len(splits) == 0 {
+		return errDataset[string](fmt.Errorf("TextFile: input path %s matches no files", path))
+	}
+	return newSource(p, "TextFile", len(splits), func(ctx context.Context, _ *task.Context, part int, out func([]string) error) error {
+		return readLines(ctx, splits[part], out)
+	})
+}
+
+func textFiles(path string) ([]string, error) {
+	var files []string
+	for _, pat := range strings.Split(path, ",") {
+		pat = strings.TrimSpace(strings.TrimPrefix(pat, "file://"))
+		if pat == "" {
+			continue
+		}
+		matches, err := filepath.Glob(pat)
+		if err != nil {
+			return nil, fmt.Errorf("bad pattern %q: %w", pat, err)
+		}
+		if len(matches) == 0 {
+			return nil, fmt.Errorf("input path does not exist: %s", pat)
+		}
+		for _, m := range matches {
+			st, err := os.Stat(m)
+			if err != nil {
+				return nil, err
+			}
+			if !st.IsDir() {
+				files = append(files, m)
+				continue
+			}
+			ents, err := os.ReadDir(m)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range ents {
+				// Hidden and underscore files (_SUCCESS, .crc) are not data.
+				if e.IsDir() || strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), "_") {
+					continue
+				}
+				files = append(files, filepath.Join(m, e.Name()))
+			}
+		}
+	}
+	slices.Sort(files)
+	return slices.Compact(files), nil
+}
+
+func textSplits(path string, minPartitions int) ([]textSplit, error) {
+	files, err := textFiles(path)
+	if err != nil {
+		return nil, err
+	}
+	sizes := make([]int64, len(files))
+	var total int64
+	for i, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return nil, err
+		}
+		sizes[i] = st.Size()
+		total += st.Size()
+	}
+	goal := total / int64(max(minPartitions, 1))
+	splitSize := max(min(goal, hadoopBlockSize), 1)
+	var splits []textSplit
+	for i, f := range files {
+		if strings.HasSuffix(f, ".gz") || sizes[i] == 0 {
+			splits = append(splits, textSplit{path: f, end: -1})
+			continue
+		}
+		for off := int64(0); off < sizes[i]; {
+			n := splitSize
+			// Hadoop lets the last split grow by up to 10% rather than
+			// leave a sliver.
+			if float64(sizes[i]-off) <= float64(splitSize)*1.1 {
+				n = sizes[i] - off
+			}
+			splits = append(splits, textSplit{path: f, start: off, end: off + n})
+			off += n
+		}
+	}
+	return splits, nil
+}
+
+// readLines pushes the lines that start in split. A split not at the start
+// of its file skips its first (partial) line; a split reads the line that
+// starts at its end, which the next split skips.
+func readLines(ctx context.Context, s textSplit, out func([]string) error) error {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return fmt.Errorf("TextFile: %w", err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(s.path, ".gz") {
+		gz, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+		if err != nil {
+			return fmt.Errorf("TextFile %s: %w", s.path, err)
+		}
+		defer gz.Close()
+		r = gz
+	} else if s.start > 0 {
+		if _, err := f.Seek(s.start, io.SeekStart); err != nil {
+			return fmt.Errorf("TextFile %s: %w", s.path, err)
+		}
+	}
+	br := bufio.NewReaderSize(r, 1<<20)
+	pos := s.start
+	if s.start > 0 {
+		skipped, err := skipLine(br)
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("TextFile %s: %w", s.path, err)
+		}
+		pos += skipped
+	}
+	batch := make([]string, 0, batchSize)
+	var long []byte
+	for s.end < 0 || pos <= s.end {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long[:0], line...)
+			for err == bufio.ErrBufferFull {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("TextFile %s: %w", s.path, err)
+		}
+		if len(line) == 0 && err == io.EOF {
+			break
+		}
+		pos += int64(len(line))
+		line = bytes.TrimSuffix(line, []byte{'\n'})
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		batch = append(batch, string(line))
+		if len(batch) == batchSize {
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
+			if err := out(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	if len(batch) > 0 {
+		return out(batch)
+	}
+	return nil
+}
+
+func skipLine(br *bufio.Reader) (int64, error) {
+	var n int64
+	for {
+		b, err := br.ReadSlice('\n')
+		n += int64(len(b))
+		if err != bufio.ErrBufferFull {
+			return n, err
+		}
+	}
+}
