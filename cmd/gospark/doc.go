@@ -1,0 +1,7 @@
+// Command gospark is gospark's command line. "gospark submit" is the
+// spark-submit of gospark: it builds or locates an application, resolves its
+// spark.* properties and runs it ("gospark submit --help" lists the options);
+// "gospark version" prints the version. The command only parses arguments
+// and calls into internal packages (internal/submit for submit), so new
+// subcommands are a cobra.Command here plus a package that does the work.
+package main

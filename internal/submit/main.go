@@ -1,0 +1,164 @@
+package submit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"regexp"
+	"runtime/debug"
+	"slices"
+)
+
+// Main runs "gospark submit" with args (the arguments after "submit") and
+// returns the process's exit code: the application's, or 1 when the command
+// line or the configuration is wrong, in which case nothing runs and the
+// error is on stderr.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a, err := Parse(args)
+	if err != nil {
+		printError(stderr, err)
+		return 1
+	}
+	if a.Help {
+		WriteUsage(stdout)
+		return 0
+	}
+	if a.Version {
+		fmt.Fprintln(stdout, "gospark", Version())
+		return 0
+	}
+	if a.Class != "" {
+		fmt.Fprintf(stderr, "gospark submit: note: ignoring --class %s: Go applications have no main class\n", a.Class)
+	}
+	s, err := Prepare(a)
+	if err != nil {
+		printError(stderr, err)
+		return 1
+	}
+	for _, w := range s.Conf.Warnings() {
+		fmt.Fprintln(stderr, "Warning:", w)
+	}
+	if a.Verbose {
+		s.WriteVerbose(stderr)
+	}
+	code, err := Run(ctx, s, stdout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "gospark submit: error:", err)
+	}
+	return code
+}
+
+func printError(w io.Writer, err error) {
+	fmt.Fprintln(w, "gospark submit: error:", err)
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(w, "Run 'gospark submit --help' for usage.")
+	}
+}
+
+// Version is gospark's version, from the build information.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}
+
+// WriteUsage writes gospark submit's help.
+func WriteUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+}
+
+const usage = `Usage: gospark submit [options] <app package dir | app binary> [app arguments]
+       gospark submit --kill <submission id> --master k8s://...
+       gospark submit --status <submission id> --master k8s://...
+
+Runs a gospark application, as spark-submit runs a Spark one. The application
+is a Go main package (a directory such as ./examples/sparkpi, or an import
+path), which is built first, or an executable. Everything after it is passed
+to the application untouched.
+
+Options:
+  --master MASTER_URL         local, local[N], local[*] (the default: one task
+                              slot per CPU), local[N,F] (F attempts per task),
+                              local-cluster[N,C,M] (N executors with C cores
+                              and M MiB), or k8s://https://host:port
+  --deploy-mode MODE          client (the default) runs the driver here;
+                              cluster runs it in the cluster (k8s:// only)
+  --name NAME                 application name (default: the binary's name)
+  --conf, -c NAME=VALUE       set a spark.* property; repeatable
+  --properties-file FILE      read properties from FILE instead of
+                              $SPARK_CONF_DIR/spark-defaults.conf or
+                              conf/spark-defaults.conf
+  --files FILES               comma-separated files to place in the working
+                              directory of the driver and each executor
+  --driver-memory MEM         memory of the driver, e.g. 512m or 2g (default 1g)
+  --driver-cores NUM          cores of the driver (default 1)
+  --executor-memory MEM       memory per executor, e.g. 512m or 2g (default 1g)
+  --executor-cores NUM        cores per executor (default 1)
+  --num-executors NUM         number of executors (default 2)
+  --kubernetes-namespace NS   namespace of the driver and executor pods
+  --class CLASS               ignored: Go applications have no main class
+  --kill ID, --status ID      kill or query a submission (k8s:// only)
+  --verbose, -v               print the parsed arguments and properties
+  --help, -h                  print this help
+  --version                   print gospark's version
+
+Options win over --conf, which wins over the properties file. An unknown
+spark.* property or a malformed value stops the submission before anything
+runs. The properties are listed in docs/configuration.md.
+`
+
+var sensitive = regexp.MustCompile(`(?i)secret|password|token|credential`)
+
+// WriteVerbose prints what --verbose shows: the parsed arguments and the
+// effective properties, with secrets redacted.
+func (s *Submission) WriteVerbose(w io.Writer) {
+	file := s.PropertiesFile
+	if file == "" {
+		file = "(none)"
+	}
+	fmt.Fprintf(w, "Using properties file: %s\n", file)
+	fmt.Fprintln(w, "Parsed arguments:")
+	field := func(name, value string) {
+		if value == "" {
+			value = "(none)"
+		}
+		fmt.Fprintf(w, "  %-24s%s\n", name, value)
+	}
+	prop := func(name, property string) { field(name, s.Conf.All()[property]) }
+	prop("master", "spark.master")
+	prop("deployMode", "spark.submit.deployMode")
+	prop("name", "spark.app.name")
+	prop("executorMemory", "spark.executor.memory")
+	prop("executorCores", "spark.executor.cores")
+	prop("numExecutors", "spark.executor.instances")
+	prop("driverMemory", "spark.driver.memory")
+	prop("driverCores", "spark.driver.cores")
+	prop("files", "spark.files")
+	prop("kubernetesNamespace", "spark.kubernetes.namespace")
+	field("propertiesFile", s.PropertiesFile)
+	field("primaryResource", s.Args.Primary)
+	field("childArgs", fmt.Sprintf("%q", s.Args.AppArgs))
+	field("verbose", "true")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Spark properties used, including those specified through --conf and those from the properties file:")
+	all := s.Conf.All()
+	for _, k := range slices.Sorted(maps.Keys(all)) {
+		v := all[k]
+		if sensitive.MatchString(k) {
+			v = "*********(redacted)"
+		}
+		fmt.Fprintf(w, "  %s=%s\n", k, v)
+	}
+	fmt.Fprintln(w)
+}
