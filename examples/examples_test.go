@@ -158,7 +158,7 @@ func TestGroupByKeyBeyondMemory(t *testing.T) {
 func TestWordCount(t *testing.T) {
 	dir := t.TempDir()
 	want := writeCorpus(t, dir, 3, 200_000)
-	r := submit(t, "--master", "local[2]", app("wordcount"), filepath.Join(dir, "*.txt"))
+	r := submit(t, "--master", "local[2]", app("wordcount"), filepath.Join(dir, "part-*"))
 	mustSucceed(t, r)
 	got := map[string]int64{}
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
@@ -198,7 +198,7 @@ func writeCorpus(t *testing.T, dir string, files, wordsPerFile int) map[string]i
 			if out, err := exec.Command("gzip", name).CombinedOutput(); err != nil {
 				t.Fatalf("gzip: %v %s", err, out)
 			}
-			if err := os.Rename(name+".gz", filepath.Join(dir, "part-0.gz.txt.gz")); err != nil {
+			if err := os.Rename(name+".gz", filepath.Join(dir, "part-0.txt.gz")); err != nil {
 				t.Fatal(err)
 			}
 		}

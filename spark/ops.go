@@ -29,6 +29,9 @@ func Map[T, U any](d *Dataset[T], f func(T) U) *Dataset[U] {
 	return derive1(d, "Map", func(ctx context.Context, tc *task.Context, part int, out func([]U) error) error {
 		buf := make([]U, batchSize)
 		return d.run(ctx, tc, part, func(b []T) error {
+			if len(b) > len(buf) {
+				buf = make([]U, len(b))
+			}
 			o := buf[:len(b)]
 			for i, x := range b {
 				o[i] = f(x)

@@ -174,7 +174,7 @@ func combineByKey[K comparable, V, C any](d *Dataset[KV[K, V]], op string, agg s
 	part := func(kv *KV[K, C]) int { return int(hash(&kv.Key) % uint64(n)) }
 	return shuffled(d, op, n, enc,
 		func(ctx context.Context, tc *task.Context, w mapWriter[KV[K, C]]) error {
-			return combineMapSide(ctx, tc, d, agg, kc, vc, cc, w)
+			return combineMapSide(ctx, tc, d, agg, kc, vc, cc, hash, n, w)
 		}, part,
 		func(ctx context.Context, tc *task.Context, p int, read func(func([]KV[K, C]) error) error, out func([]KV[K, C]) error) error {
 			m := newMap(tc)
@@ -191,30 +191,37 @@ func combineByKey[K comparable, V, C any](d *Dataset[KV[K, V]], op string, agg s
 		})
 }
 
-// combineMapSide combines a map partition's records per key in memory and
-// writes the combined pairs; when the map outgrows the task's budget it is
-// written out early and started again (the reducers combine the pieces).
+// combineMapSide combines a map partition's records per key in memory, one
+// hash map per reducer, and writes the combined pairs reducer by reducer;
+// when the maps outgrow the task's budget they are written out early and
+// started again (the reducers combine the pieces).
 func combineMapSide[K comparable, V, C any](ctx context.Context, tc *task.Context, d *Dataset[KV[K, V]], agg spill.Aggregator[V, C],
-	kc codec.Codec[K], vc codec.Codec[V], cc codec.Codec[C], w mapWriter[KV[K, C]]) error {
+	kc codec.Codec[K], vc codec.Codec[V], cc codec.Codec[C], hash func(*K) uint64, n int, w mapWriter[KV[K, C]]) error {
 	budget := tc.Env.Memory.TaskBudget() / 2 // the writer's buffers take the other half
 	ksize, csize, vsize := spill.SizerFor(kc), spill.SizerFor(cc), spill.SizerFor(vc)
-	m := make(map[K]C)
+	maps := make([]map[K]C, n)
+	for i := range maps {
+		maps[i] = make(map[K]C)
+	}
 	var est int64
 	flush := func() error {
 		var kv KV[K, C]
-		for k, c := range m {
-			kv.Key, kv.Value = k, c
-			if err := w.writeOne(&kv); err != nil {
-				return err
+		for p, m := range maps {
+			for k, c := range m {
+				kv.Key, kv.Value = k, c
+				if err := w.writeTo(p, &kv); err != nil {
+					return err
+				}
 			}
+			maps[p] = make(map[K]C)
 		}
-		m = make(map[K]C)
 		est = 0
 		return nil
 	}
 	err := d.run(ctx, tc, tc.Partition, func(b []KV[K, V]) error {
 		for i := range b {
 			kv := &b[i]
+			m := maps[hash(&kv.Key)%uint64(n)]
 			if c, ok := m[kv.Key]; ok {
 				m[kv.Key] = agg.MergeValue(c, kv.Value)
 				if agg.Grows {

@@ -129,6 +129,10 @@ var narrowFn = spark.Func1(func(p *spark.Plan, which string) *spark.Dataset[stri
 		})
 	case "distinct":
 		return spark.Distinct(spark.FlatMap(spark.Parallelize(p, []string{"a b a", "b c", "a"}, 2), strings.Fields))
+	case "bigbatches":
+		// FlatMap may hand on batches larger than the usual 1024 records.
+		many := spark.FlatMap(words, func(s string) []string { return slices.Repeat([]string{s}, 3000) })
+		return spark.Filter(spark.Map(many, strings.ToUpper), func(s string) bool { return s == "C" })
 	case "keyby":
 		kv := spark.KeyBy(words, func(s string) int { return len(s) })
 		return spark.Map(spark.MapValues(kv, strings.ToUpper), spark.KV[int, string].String)
@@ -152,6 +156,7 @@ func TestNarrowTransformations(t *testing.T) {
 		{"repartition", []string{"a", "b", "c", "d", "e", "f"}, true, 5},
 		{"mappartitions", []string{"p0:3", "p1:1", "p2:5"}, false, 3},
 		{"distinct", []string{"a", "b", "c"}, true, 2},
+		{"bigbatches", slices.Repeat([]string{"C"}, 3000), false, 3},
 		{"keyby", []string{"(3,A B)", "(1,C)", "(0,)", "(5,D E F)"}, false, 3},
 	}
 	for _, tt := range tests {
