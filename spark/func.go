@@ -61,8 +61,8 @@ type Plan struct {
 	parallelism int
 	// explicitParallelism is spark.default.parallelism when set (else 0).
 	explicitParallelism int
-	env         *task.Env
-	sess        *Session
+	env                 *task.Env
+	sess                *Session
 
 	mu      sync.Mutex
 	sealed  bool
@@ -161,7 +161,9 @@ type Func1Of[A, T any] struct {
 }
 
 // Func1 registers a plan function. Call it at package initialization.
-func Func1[A, T any](f func(*Plan, A) *Dataset[T]) *Func1Of[A, T] { return &Func1Of[A, T]{register(), f} }
+func Func1[A, T any](f func(*Plan, A) *Dataset[T]) *Func1Of[A, T] {
+	return &Func1Of[A, T]{register(), f}
+}
 
 // Call builds the function's plan in s.
 func (f *Func1Of[A, T]) Call(s *Session, a A) *Dataset[T] {

@@ -72,9 +72,13 @@ func CoGroup[K comparable, V, W any](a *Dataset[KV[K, V]], b *Dataset[KV[K, W]],
 	encA := codec.Codec[KV[K, V]](kvCodec[K, V]{kc, vc})
 	encB := codec.Codec[KV[K, W]](kvCodec[K, W]{kc, wc})
 	depA := newShuffleDep(p, a.n, n, encA, func(kv *KV[K, V]) int { return int(hash(&kv.Key) % uint64(n)) },
-		func(ctx context.Context, tc *task.Context, w mapWriter[KV[K, V]]) error { return a.run(ctx, tc, tc.Partition, w.write) })
+		func(ctx context.Context, tc *task.Context, w mapWriter[KV[K, V]]) error {
+			return a.run(ctx, tc, tc.Partition, w.write)
+		})
 	depB := newShuffleDep(p, b.n, n, encB, func(kv *KV[K, W]) int { return int(hash(&kv.Key) % uint64(n)) },
-		func(ctx context.Context, tc *task.Context, w mapWriter[KV[K, W]]) error { return b.run(ctx, tc, tc.Partition, w.write) })
+		func(ctx context.Context, tc *task.Context, w mapWriter[KV[K, W]]) error {
+			return b.run(ctx, tc, tc.Partition, w.write)
+		})
 	agg := spill.Aggregator[side[V, W], CoGrouped[V, W]]{
 		Create: func(s side[V, W]) CoGrouped[V, W] {
 			if s.Right {

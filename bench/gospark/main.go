@@ -15,6 +15,7 @@ import (
 	"iter"
 	"os"
 	"runtime"
+	"runtime/pprof"
 
 	benchwl "github.com/gospark/gospark/bench/wl"
 	"github.com/gospark/gospark/spark"
@@ -128,8 +129,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: gospark-bench wc|kv|pi|sort")
 		os.Exit(2)
 	}
+	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(context.Background(), os.Args[1]); err != nil {
 		fmt.Fprintln(os.Stderr, "gospark-bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
