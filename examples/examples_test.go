@@ -390,3 +390,46 @@ func TestSubmitBuildsPackageDirectory(t *testing.T) {
 		t.Fatalf("output mentions a panic: %s", out)
 	}
 }
+
+// inTerminal runs gospark submit under script(1), so that its stderr is a
+// pseudo-terminal, and returns everything it wrote there.
+func inTerminal(t *testing.T, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatalf("script(1) from util-linux is needed to give the application a terminal: %v", err)
+	}
+	quoted := []string{filepath.Join(bin, "gospark"), "submit"}
+	for _, a := range args {
+		quoted = append(quoted, "'"+strings.ReplaceAll(a, "'", `'\''`)+"'")
+	}
+	cmd := exec.Command("script", "-qfec", strings.Join(quoted, " "), "/dev/null")
+	cmd.Env = append(os.Environ(), "COLUMNS=80")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func TestConsoleProgressBar(t *testing.T) {
+	// 3000 slices of 100,000 samples keep stage 0 busy for well over the
+	// bar's 500 ms delay.
+	out := inTerminal(t, "--master", "local[2]", app("sparkpi"), "3000")
+	bar := regexp.MustCompile(`\[Stage 0:=*>? *\(\d+ \+ \d+\) / 3000\]`)
+	if !bar.MatchString(out) {
+		t.Fatalf("no progress bar like [Stage 0:==>   (12 + 2) / 3000] on the terminal:\n%q", out)
+	}
+	if !strings.Contains(out, "Pi is roughly 3.1") {
+		t.Fatalf("no result on the terminal:\n%q", out)
+	}
+	off := inTerminal(t, "--master", "local[2]", "--conf", "spark.ui.showConsoleProgress=false", app("sparkpi"), "3000")
+	if strings.Contains(off, "[Stage") {
+		t.Fatalf("spark.ui.showConsoleProgress=false still drew a bar:\n%q", off)
+	}
+	// Not a terminal: no bar in captured stderr.
+	r := submit(t, "--master", "local[2]", app("sparkpi"), "3000")
+	mustSucceed(t, r)
+	if strings.Contains(r.stderr, "[Stage") {
+		t.Fatalf("progress bar written to a stderr that is not a terminal:\n%s", r.stderr)
+	}
+}

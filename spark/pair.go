@@ -199,39 +199,47 @@ func combineMapSide[K comparable, V, C any](ctx context.Context, tc *task.Contex
 	kc codec.Codec[K], vc codec.Codec[V], cc codec.Codec[C], hash func(*K) uint64, n int, w mapWriter[KV[K, C]]) error {
 	budget := tc.Env.Memory.TaskBudget() / 2 // the writer's buffers take the other half
 	ksize, csize, vsize := spill.SizerFor(kc), spill.SizerFor(cc), spill.SizerFor(vc)
-	maps := make([]map[K]C, n)
-	for i := range maps {
-		maps[i] = make(map[K]C)
+	// Keys map to an index into vals: an existing key costs one map
+	// lookup, and the combiner is updated in place.
+	type bucket struct {
+		idx  map[K]int32
+		vals []C
+	}
+	buckets := make([]bucket, n)
+	for i := range buckets {
+		buckets[i].idx = make(map[K]int32)
 	}
 	var est int64
 	flush := func() error {
 		var kv KV[K, C]
-		for p, m := range maps {
-			for k, c := range m {
-				kv.Key, kv.Value = k, c
+		for p := range buckets {
+			b := &buckets[p]
+			for k, i := range b.idx {
+				kv.Key, kv.Value = k, b.vals[i]
 				if err := w.writeTo(p, &kv); err != nil {
 					return err
 				}
 			}
-			maps[p] = make(map[K]C)
+			b.idx, b.vals = make(map[K]int32), nil
 		}
 		est = 0
 		return nil
 	}
-	err := d.run(ctx, tc, tc.Partition, func(b []KV[K, V]) error {
-		for i := range b {
-			kv := &b[i]
-			m := maps[hash(&kv.Key)%uint64(n)]
-			if c, ok := m[kv.Key]; ok {
-				m[kv.Key] = agg.MergeValue(c, kv.Value)
+	err := d.run(ctx, tc, tc.Partition, func(batch []KV[K, V]) error {
+		for i := range batch {
+			kv := &batch[i]
+			b := &buckets[hash(&kv.Key)%uint64(n)]
+			if j, ok := b.idx[kv.Key]; ok {
+				b.vals[j] = agg.MergeValue(b.vals[j], kv.Value)
 				if agg.Grows {
 					est += vsize(&kv.Value)
 				}
 				continue
 			}
 			c := agg.Create(kv.Value)
-			m[kv.Key] = c
-			est += 48 + ksize(&kv.Key) + csize(&c)
+			b.idx[kv.Key] = int32(len(b.vals))
+			b.vals = append(b.vals, c)
+			est += 40 + ksize(&kv.Key) + csize(&c)
 		}
 		if est > budget {
 			return flush()

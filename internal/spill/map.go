@@ -58,7 +58,8 @@ const entryOverhead = 32
 // to dir when the estimate passes it.
 type Map[K comparable, V, C any] struct {
 	agg    Aggregator[V, C]
-	m      map[K]C
+	m      map[K]int32 // key -> index into vals
+	vals   []C
 	hash   func(*K) uint64
 	ec     entryCodec[K, C]
 	ksize  Sizer[K]
@@ -76,7 +77,7 @@ type Map[K comparable, V, C any] struct {
 func NewMap[K comparable, V, C any](agg Aggregator[V, C], kc codec.Codec[K], vc codec.Codec[V], cc codec.Codec[C],
 	hash func(*K) uint64, dir string, comp compress.Codec, budget int64) *Map[K, V, C] {
 	return &Map[K, V, C]{
-		agg: agg, m: make(map[K]C), hash: hash, ec: entryCodec[K, C]{kc, cc, hash},
+		agg: agg, m: make(map[K]int32), hash: hash, ec: entryCodec[K, C]{kc, cc, hash},
 		ksize: SizerFor(kc), vsize: SizerFor(vc), csize: SizerFor(cc),
 		budget: budget, dir: dir, comp: comp,
 	}
@@ -84,15 +85,14 @@ func NewMap[K comparable, V, C any](agg Aggregator[V, C], kc codec.Codec[K], vc 
 
 // Insert adds one value.
 func (m *Map[K, V, C]) Insert(k K, v V) error {
-	if c, ok := m.m[k]; ok {
-		m.m[k] = m.agg.MergeValue(c, v)
+	if i, ok := m.m[k]; ok {
+		m.vals[i] = m.agg.MergeValue(m.vals[i], v)
 		if m.agg.Grows {
 			m.est += m.vsize(&v)
 		}
 	} else {
 		c := m.agg.Create(v)
-		m.m[k] = c
-		m.est += entryOverhead + m.ksize(&k) + m.csize(&c)
+		m.add(k, c)
 	}
 	if m.est > m.budget {
 		return m.spill()
@@ -102,19 +102,24 @@ func (m *Map[K, V, C]) Insert(k K, v V) error {
 
 // InsertCombiner adds an already combined value.
 func (m *Map[K, V, C]) InsertCombiner(k K, c C) error {
-	if old, ok := m.m[k]; ok {
-		m.m[k] = m.agg.MergeCombiners(old, c)
+	if i, ok := m.m[k]; ok {
+		m.vals[i] = m.agg.MergeCombiners(m.vals[i], c)
 		if m.agg.Grows {
 			m.est += m.csize(&c)
 		}
 	} else {
-		m.m[k] = c
-		m.est += entryOverhead + m.ksize(&k) + m.csize(&c)
+		m.add(k, c)
 	}
 	if m.est > m.budget {
 		return m.spill()
 	}
 	return nil
+}
+
+func (m *Map[K, V, C]) add(k K, c C) {
+	m.m[k] = int32(len(m.vals))
+	m.vals = append(m.vals, c)
+	m.est += entryOverhead + m.ksize(&k) + m.csize(&c)
 }
 
 // Len is the number of keys held in memory.
@@ -128,8 +133,8 @@ func (m *Map[K, V, C]) Estimate() int64 { return m.est }
 
 func (m *Map[K, V, C]) sorted() []entry[K, C] {
 	es := make([]entry[K, C], 0, len(m.m))
-	for k, c := range m.m {
-		es = append(es, entry[K, C]{m.hash(&k), k, c})
+	for k, i := range m.m {
+		es = append(es, entry[K, C]{m.hash(&k), k, m.vals[i]})
 	}
 	slices.SortFunc(es, func(a, b entry[K, C]) int { return cmp.Compare(a.H, b.H) })
 	return es
@@ -137,7 +142,7 @@ func (m *Map[K, V, C]) sorted() []entry[K, C] {
 
 func (m *Map[K, V, C]) spill() error {
 	es := m.sorted()
-	m.m = make(map[K]C)
+	m.m, m.vals = make(map[K]int32), nil
 	m.est = 0
 	w, err := newRunWriter[entry[K, C]](m.dir, m.comp, m.ec)
 	if err != nil {
@@ -163,16 +168,16 @@ func (m *Map[K, V, C]) spill() error {
 func (m *Map[K, V, C]) Output(emit func(K, C) error) error {
 	defer m.Close()
 	if len(m.runs) == 0 {
-		for k, c := range m.m {
-			if err := emit(k, c); err != nil {
+		for k, i := range m.m {
+			if err := emit(k, m.vals[i]); err != nil {
 				return err
 			}
 		}
-		m.m = nil
+		m.m, m.vals = nil, nil
 		return nil
 	}
 	mem := m.sorted()
-	m.m = nil
+	m.m, m.vals = nil, nil
 	srcs := []source[entry[K, C]]{&sliceSource[entry[K, C]]{s: mem}}
 	var readers []*runReader[entry[K, C]]
 	defer func() {
