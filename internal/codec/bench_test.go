@@ -1,3 +1,30 @@
+// Encoding and decoding 1024 records, best of five runs of
+//
+//	go test -run XXX -bench . -benchtime 200ms -count 5 ./internal/codec
+//
+// on a 2-vCPU AMD EPYC (Turin) VM, Go 1.26, shared with other builds
+// (ns per batch; ratio to "hand", hand-written Go inlined into the loop, and
+// in brackets to "handcodec", the same code behind the Codec interface):
+//
+//	                       encode                  decode
+//	int64 pairs  hand       5,921                  11,220
+//	             handcodec  7,592 (1.28)           12,892 (1.15)
+//	             reflect    9,257 (1.56) [1.22]    14,926 (1.33) [1.16]
+//	             codec     11,727 (1.98) [1.54]    16,344 (1.46) [1.27]
+//	string pairs hand       5,842                  25,258
+//	             reflect    9,893 (1.69)           30,420 (1.20)
+//	             codec      9,995 (1.71)           33,053 (1.31)
+//	struct       hand      13,862                  72,071
+//	             reflect   20,517 (1.48)           86,675 (1.20)
+//
+// "reflect" is For's struct codec; "codec" composes leaf codecs through the
+// Codec interface as spark.KV's GosparkCodec does, one dynamic call per
+// field. Encoding tiny records costs a fixed ~3 ns per record over inlined
+// code (the call, the field loop and the kind switch). uint64 as fixed
+// bytes: 1,956 encode / 3,663 decode, against 9,463 / 13,175 as varints.
+// HasherFor: int64 1,385 (hand 1,190), string 6,483 (hand xxhash 5,826),
+// struct 35,280 (hand encode+xxhash 22,165).
+
 package codec
 
 import (

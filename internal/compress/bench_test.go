@@ -1,3 +1,31 @@
+// Throughput of each codec on 64 KiB shuffle blocks (compress and
+// decompress MB/s of raw data, stored size / raw size), best of five runs of
+//
+//	go test -run XXX -bench . -benchtime 200ms -count 5 ./internal/compress
+//
+// on a 2-vCPU AMD EPYC (Turin) VM, Go 1.26, shared with other builds:
+//
+//	block                codec   compress  decompress  size/raw
+//	varint-pairs         lz4          709      23,646     0.981
+//	                     zstd         631       1,292     0.678
+//	                     snappy    22,483      77,761     1.000 (stored raw)
+//	                     none      80,803      81,093     1.000
+//	varint-pairs-sorted  lz4        1,128       4,294     0.645
+//	                     zstd         374       1,145     0.463
+//	                     snappy     1,614       3,228     0.637
+//	random-keys          lz4       12,793      71,913     1.004 (stored raw)
+//	                     zstd       2,540      15,190     1.000 (stored raw)
+//	                     snappy    22,850      77,871     1.000 (stored raw)
+//
+// "stored raw" blocks are kept uncompressed by BlockWriter; their
+// decompress figure is Decompress on the codec's own output. lz4 and snappy
+// give up quickly on data without 4-byte repeats (random keys, and unsorted
+// varint pairs for snappy); zstd entropy-codes literals even without
+// matches (WithAllLitEntropyCompression), which is where its ratio on
+// unsorted pairs comes from. BenchmarkBlocks (64 blocks written and read
+// back through the frame format): lz4 563 MB/s, zstd 389 MB/s, snappy
+// 6,898 MB/s, none 8,810 MB/s.
+
 package compress
 
 import (

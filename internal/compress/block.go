@@ -125,7 +125,13 @@ func (r *BlockReader) Next() ([]byte, error) {
 	}
 	out, err := r.c.Decompress(r.out, r.stored, int(rawLen))
 	if err != nil {
+		if !errors.Is(err, ErrCorrupt) { // a Codec from elsewhere
+			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
 		return nil, fmt.Errorf("frame %d: %w", r.frame-1, err)
+	}
+	if len(out) != int(rawLen) {
+		return nil, fmt.Errorf("%w: frame %d: %s decompressed %d bytes, want %d", ErrCorrupt, r.frame-1, r.c.Name(), len(out), rawLen)
 	}
 	r.out = out
 	return out, nil

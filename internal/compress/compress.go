@@ -102,8 +102,14 @@ func (lz4Codec) Compress(dst, src []byte) []byte {
 }
 
 func (lz4Codec) Decompress(dst, src []byte, rawLen int) ([]byte, error) {
-	if rawLen == 0 && len(src) <= 1 {
-		return dst[:0], nil // lz4 may encode nothing as nothing or one token
+	if rawLen == 0 {
+		// lz4 encodes nothing as a zero token. Anything else is corrupt,
+		// and must not reach UncompressBlock: its amd64 decoder (v4.1.33)
+		// writes through a nil dst when given one with literals in src.
+		if len(src) == 0 || len(src) == 1 && src[0] == 0 {
+			return dst[:0], nil
+		}
+		return nil, fmt.Errorf("%w: lz4: %d bytes for an empty block", ErrCorrupt, len(src))
 	}
 	dst = grow(dst, rawLen)
 	n, err := lz4.UncompressBlock(src, dst)
@@ -192,6 +198,14 @@ func (snappyCodec) Decompress(dst, src []byte, rawLen int) ([]byte, error) {
 	}
 	if n != rawLen {
 		return nil, fmt.Errorf("%w: snappy block holds %d bytes, want %d", ErrCorrupt, n, rawLen)
+	}
+	if rawLen == 0 {
+		// Snappy encodes nothing as its length alone; keep an empty
+		// (possibly nil) dst away from the assembly decoder.
+		if len(src) != 1 {
+			return nil, fmt.Errorf("%w: snappy: %d bytes for an empty block", ErrCorrupt, len(src))
+		}
+		return dst[:0], nil
 	}
 	out, err := s2.Decode(grow(dst, rawLen), src)
 	if err != nil {
