@@ -92,7 +92,8 @@ func columns() int {
 }
 
 // Update draws the line of the stages that have run for more than
-// FirstDelay at now, as "\r" followed by the line. It writes nothing when
+// FirstDelay at now, as Spark does: "\r", the line, "\r", so that a log line
+// printed meanwhile overwrites the bar instead of following it. It writes nothing when
 // no stage is old enough, when the line has not changed, or when the last
 // draw was less than UpdatePeriod ago.
 func (b *Bar) Update(now time.Time, stages []StageStatus) {
@@ -111,7 +112,7 @@ func (b *Bar) Update(now time.Time, stages []StageStatus) {
 	if line == b.last || (b.last != "" && now.Sub(b.lastWrite) < UpdatePeriod) {
 		return
 	}
-	_, _ = io.WriteString(b.w, "\r"+line)
+	_, _ = io.WriteString(b.w, "\r"+line+"\r")
 	b.last, b.lastWrite = line, now
 }
 

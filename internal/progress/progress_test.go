@@ -75,7 +75,7 @@ func TestBar(t *testing.T) {
 	stage := func(done int) []StageStatus {
 		return []StageStatus{{StageID: 0, Total: 4, Completed: done, Active: 1, Started: t0}}
 	}
-	line := func(done int) string { return "\r" + Render(stage(done), 30) }
+	line := func(done int) string { return "\r" + Render(stage(done), 30) + "\r" }
 	steps := []struct {
 		name   string
 		do     func(b *Bar)
@@ -92,7 +92,7 @@ func TestBar(t *testing.T) {
 		}, ""},
 		{"new stage shown once old enough", func(b *Bar) {
 			b.Update(at(1400), append(stage(2), StageStatus{StageID: 1, Total: 9, Started: at(800)}))
-		}, "\r" + Render(append(stage(2), StageStatus{StageID: 1, Total: 9}), 30)},
+		}, "\r" + Render(append(stage(2), StageStatus{StageID: 1, Total: 9}), 30) + "\r"},
 		{"finish clears", func(b *Bar) { b.Finish() }, "\r" + strings.Repeat(" ", 30) + "\r"},
 		{"finish again writes nothing", func(b *Bar) { b.Finish() }, ""},
 		{"draws again after finish", func(b *Bar) { b.Update(at(1500), stage(3)) }, line(3)},
