@@ -52,13 +52,9 @@ func CoGroup[K comparable, V, W any](a *Dataset[KV[K, V]], b *Dataset[KV[K, W]],
 	if err != nil {
 		return errDataset[out](fmt.Errorf("%s: %w", op, err))
 	}
-	kc, vc, hash, err := kvCodecs[K, V]()
+	kc, _, hash, err := kvCodecs[K, V]()
 	if err != nil {
 		return errDataset[out](fmt.Errorf("%s: %w", op, err))
-	}
-	wc, err := codec.For[W]()
-	if err != nil {
-		return errDataset[out](fmt.Errorf("%s: right values cannot be shuffled: %w", op, err))
 	}
 	sc, err := codec.For[side[V, W]]()
 	if err != nil {
@@ -69,8 +65,14 @@ func CoGroup[K comparable, V, W any](a *Dataset[KV[K, V]], b *Dataset[KV[K, W]],
 		return errDataset[out](fmt.Errorf("%s: %w", op, err))
 	}
 	n := o.partitions
-	encA := codec.Codec[KV[K, V]](kvCodec[K, V]{kc, vc})
-	encB := codec.Codec[KV[K, W]](kvCodec[K, W]{kc, wc})
+	encA, err := codec.For[KV[K, V]]()
+	if err != nil {
+		return errDataset[out](fmt.Errorf("%s: %w", op, err))
+	}
+	encB, err := codec.For[KV[K, W]]()
+	if err != nil {
+		return errDataset[out](fmt.Errorf("%s: %w", op, err))
+	}
 	depA := newShuffleDep(p, a.n, n, encA, func(kv *KV[K, V]) int { return int(hash(&kv.Key) % uint64(n)) },
 		func(ctx context.Context, tc *task.Context, w mapWriter[KV[K, V]]) error {
 			return a.run(ctx, tc, tc.Partition, w.write)
@@ -104,7 +106,7 @@ func CoGroup[K comparable, V, W any](a *Dataset[KV[K, V]], b *Dataset[KV[K, W]],
 	nd := &node{plan: p, id: p.nextNodeID(), name: callSite(op), nparts: n,
 		deps: []scheduler.Dep{{Parent: a.n, Shuffle: depA}, {Parent: b.n, Shuffle: depB}}}
 	return &Dataset[out]{n: nd, compute: func(ctx context.Context, tc *task.Context, part int, emit func([]out) error) error {
-		m := spill.NewMap(agg, kc, sc, cc, hash, spillDir(tc), spillCodec(tc.Env), tc.Env.Memory.TaskBudget())
+		m := spill.NewMap(agg, kc, sc, cc, hash, spillDir(tc), spillCodec(tc.Env), tc.Env.Memory.TaskBudget(), nil)
 		defer m.Close()
 		err := readShuffle(ctx, tc, depA, encA, part, func(batch []KV[K, V]) error {
 			for i := range batch {

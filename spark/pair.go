@@ -3,6 +3,7 @@ package spark
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/gospark/gospark/internal/codec"
 	"github.com/gospark/gospark/internal/spill"
@@ -18,41 +19,6 @@ type KV[K comparable, V any] struct {
 
 // String formats the pair as Spark prints a tuple: (key,value).
 func (kv KV[K, V]) String() string { return fmt.Sprintf("(%v,%v)", kv.Key, kv.Value) }
-
-// GosparkCodec builds the pair's record codec from its key's and value's
-// codecs; it returns an error value when either has none.
-func (KV[K, V]) GosparkCodec() any {
-	kc, err := codec.For[K]()
-	if err != nil {
-		return fmt.Errorf("key: %w", err)
-	}
-	vc, err := codec.For[V]()
-	if err != nil {
-		return fmt.Errorf("value: %w", err)
-	}
-	return codec.Codec[KV[K, V]](kvCodec[K, V]{kc, vc})
-}
-
-type kvCodec[K comparable, V any] struct {
-	k codec.Codec[K]
-	v codec.Codec[V]
-}
-
-func (c kvCodec[K, V]) Append(dst []byte, kv *KV[K, V]) []byte {
-	return c.v.Append(c.k.Append(dst, &kv.Key), &kv.Value)
-}
-
-func (c kvCodec[K, V]) Decode(src []byte, kv *KV[K, V]) (int, error) {
-	n, err := c.k.Decode(src, &kv.Key)
-	if err != nil {
-		return 0, err
-	}
-	m, err := c.v.Decode(src[n:], &kv.Value)
-	if err != nil {
-		return 0, err
-	}
-	return n + m, nil
-}
 
 // Option adjusts a shuffle operation.
 type Option func(*options)
@@ -146,11 +112,16 @@ func combineByKey[K comparable, V, C any](d *Dataset[KV[K, V]], op string, agg s
 		}
 		return bt.flush()
 	}
+	// Size hints learned from earlier tasks of this shuffle.
+	var mapHint, reduceHint atomic.Int64
 	newMap := func(tc *task.Context) *spill.Map[K, V, C] {
-		return spill.NewMap(agg, kc, vc, cc, hash, spillDir(tc), spillCodec(tc.Env), tc.Env.Memory.TaskBudget())
+		return spill.NewMap(agg, kc, vc, cc, hash, spillDir(tc), spillCodec(tc.Env), tc.Env.Memory.TaskBudget(), &reduceHint)
 	}
 	if !mapSide {
-		enc := codec.Codec[KV[K, V]](kvCodec[K, V]{kc, vc})
+		enc, err := codec.For[KV[K, V]]()
+		if err != nil {
+			return errDataset[KV[K, C]](fmt.Errorf("%s: records cannot be shuffled: %w", op, err))
+		}
 		part := func(kv *KV[K, V]) int { return int(hash(&kv.Key) % uint64(n)) }
 		return shuffled(d, op, n, enc,
 			func(ctx context.Context, tc *task.Context, w mapWriter[KV[K, V]]) error {
@@ -170,11 +141,14 @@ func combineByKey[K comparable, V, C any](d *Dataset[KV[K, V]], op string, agg s
 				}, out)
 			})
 	}
-	enc := codec.Codec[KV[K, C]](kvCodec[K, C]{kc, cc})
+	enc, err := codec.For[KV[K, C]]()
+	if err != nil {
+		return errDataset[KV[K, C]](fmt.Errorf("%s: combined records cannot be shuffled: %w", op, err))
+	}
 	part := func(kv *KV[K, C]) int { return int(hash(&kv.Key) % uint64(n)) }
 	return shuffled(d, op, n, enc,
 		func(ctx context.Context, tc *task.Context, w mapWriter[KV[K, C]]) error {
-			return combineMapSide(ctx, tc, d, agg, kc, vc, cc, hash, n, w)
+			return combineMapSide(ctx, tc, d, agg, kc, vc, cc, hash, n, &mapHint, w)
 		}, part,
 		func(ctx context.Context, tc *task.Context, p int, read func(func([]KV[K, C]) error) error, out func([]KV[K, C]) error) error {
 			m := newMap(tc)
@@ -196,50 +170,48 @@ func combineByKey[K comparable, V, C any](d *Dataset[KV[K, V]], op string, agg s
 // when the maps outgrow the task's budget they are written out early and
 // started again (the reducers combine the pieces).
 func combineMapSide[K comparable, V, C any](ctx context.Context, tc *task.Context, d *Dataset[KV[K, V]], agg spill.Aggregator[V, C],
-	kc codec.Codec[K], vc codec.Codec[V], cc codec.Codec[C], hash func(*K) uint64, n int, w mapWriter[KV[K, C]]) error {
+	kc codec.Codec[K], vc codec.Codec[V], cc codec.Codec[C], hash func(*K) uint64, n int, hint *atomic.Int64, w mapWriter[KV[K, C]]) error {
 	budget := tc.Env.Memory.TaskBudget() / 2 // the writer's buffers take the other half
 	ksize, csize, vsize := spill.SizerFor(kc), spill.SizerFor(cc), spill.SizerFor(vc)
-	// Keys map to an index into vals: an existing key costs one map
-	// lookup, and the combiner is updated in place.
-	type bucket struct {
-		idx  map[K]int32
-		vals []C
-	}
-	buckets := make([]bucket, n)
-	for i := range buckets {
-		buckets[i].idx = make(map[K]int32)
+	// Maps start at the size earlier tasks of this shuffle reached, which
+	// spares most of their growth.
+	size := int(hint.Load())
+	maps := make([]map[K]C, n)
+	for i := range maps {
+		maps[i] = make(map[K]C, size)
 	}
 	var est int64
 	flush := func() error {
 		var kv KV[K, C]
-		for p := range buckets {
-			b := &buckets[p]
-			for k, i := range b.idx {
-				kv.Key, kv.Value = k, b.vals[i]
+		for p, m := range maps {
+			if l := int64(len(m)); l > hint.Load() {
+				hint.Store(l)
+			}
+			for k, c := range m {
+				kv.Key, kv.Value = k, c
 				if err := w.writeTo(p, &kv); err != nil {
 					return err
 				}
 			}
-			b.idx, b.vals = make(map[K]int32), nil
+			maps[p] = make(map[K]C, size)
 		}
 		est = 0
 		return nil
 	}
-	err := d.run(ctx, tc, tc.Partition, func(batch []KV[K, V]) error {
-		for i := range batch {
-			kv := &batch[i]
-			b := &buckets[hash(&kv.Key)%uint64(n)]
-			if j, ok := b.idx[kv.Key]; ok {
-				b.vals[j] = agg.MergeValue(b.vals[j], kv.Value)
+	err := d.run(ctx, tc, tc.Partition, func(b []KV[K, V]) error {
+		for i := range b {
+			kv := &b[i]
+			m := maps[hash(&kv.Key)%uint64(n)]
+			if c, ok := m[kv.Key]; ok {
+				m[kv.Key] = agg.MergeValue(c, kv.Value)
 				if agg.Grows {
 					est += vsize(&kv.Value)
 				}
 				continue
 			}
 			c := agg.Create(kv.Value)
-			b.idx[kv.Key] = int32(len(b.vals))
-			b.vals = append(b.vals, c)
-			est += 40 + ksize(&kv.Key) + csize(&c)
+			m[kv.Key] = c
+			est += 48 + ksize(&kv.Key) + csize(&c)
 		}
 		if est > budget {
 			return flush()

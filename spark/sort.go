@@ -33,9 +33,9 @@ func SortByKeyFunc[K comparable, V any](d *Dataset[KV[K, V]], compare func(a, b 
 	if o.partitions == -1 {
 		o.partitions = max(partsOf(d), 1)
 	}
-	kc, vc, _, err := kvCodecs[K, V]()
+	enc, err := codec.For[KV[K, V]]()
 	if err != nil {
-		return errDataset[KV[K, V]](fmt.Errorf("%s: %w", op, err))
+		return errDataset[KV[K, V]](fmt.Errorf("%s: records cannot be shuffled: %w", op, err))
 	}
 	n := o.partitions
 	cmpKey := compare
@@ -43,7 +43,6 @@ func SortByKeyFunc[K comparable, V any](d *Dataset[KV[K, V]], compare func(a, b 
 		cmpKey = func(a, b K) int { return compare(b, a) }
 	}
 	rp := &rangePartitioner[K]{n: n, compare: cmpKey}
-	enc := codec.Codec[KV[K, V]](kvCodec[K, V]{kc, vc})
 	ds, dep := shuffledDep(d, op, n, enc,
 		func(ctx context.Context, tc *task.Context, w mapWriter[KV[K, V]]) error {
 			return d.run(ctx, tc, tc.Partition, w.write)

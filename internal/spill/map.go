@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"os"
 	"slices"
+	"sync/atomic"
 
 	"github.com/gospark/gospark/internal/codec"
 	"github.com/gospark/gospark/internal/compress"
@@ -58,8 +59,7 @@ const entryOverhead = 32
 // to dir when the estimate passes it.
 type Map[K comparable, V, C any] struct {
 	agg    Aggregator[V, C]
-	m      map[K]int32 // key -> index into vals
-	vals   []C
+	m      map[K]C
 	hash   func(*K) uint64
 	ec     entryCodec[K, C]
 	ksize  Sizer[K]
@@ -70,14 +70,22 @@ type Map[K comparable, V, C any] struct {
 	dir    string
 	comp   compress.Codec
 	runs   []string
+	hint   *atomic.Int64
 }
 
 // NewMap returns an empty map. hash must be the same function in every
-// process; comp compresses spill files.
+// process; comp compresses spill files. hint, when not nil, is a size hint
+// shared by the tasks of one shuffle: the map starts at the largest size an
+// earlier task reached (without passing its budget) and records its own.
 func NewMap[K comparable, V, C any](agg Aggregator[V, C], kc codec.Codec[K], vc codec.Codec[V], cc codec.Codec[C],
-	hash func(*K) uint64, dir string, comp compress.Codec, budget int64) *Map[K, V, C] {
+	hash func(*K) uint64, dir string, comp compress.Codec, budget int64, hint *atomic.Int64) *Map[K, V, C] {
+	size := 0
+	if hint != nil {
+		size = int(hint.Load())
+	}
 	return &Map[K, V, C]{
-		agg: agg, m: make(map[K]int32), hash: hash, ec: entryCodec[K, C]{kc, cc, hash},
+		hint: hint,
+		agg:  agg, m: make(map[K]C, size), hash: hash, ec: entryCodec[K, C]{kc, cc, hash},
 		ksize: SizerFor(kc), vsize: SizerFor(vc), csize: SizerFor(cc),
 		budget: budget, dir: dir, comp: comp,
 	}
@@ -85,14 +93,15 @@ func NewMap[K comparable, V, C any](agg Aggregator[V, C], kc codec.Codec[K], vc 
 
 // Insert adds one value.
 func (m *Map[K, V, C]) Insert(k K, v V) error {
-	if i, ok := m.m[k]; ok {
-		m.vals[i] = m.agg.MergeValue(m.vals[i], v)
+	if c, ok := m.m[k]; ok {
+		m.m[k] = m.agg.MergeValue(c, v)
 		if m.agg.Grows {
 			m.est += m.vsize(&v)
 		}
 	} else {
 		c := m.agg.Create(v)
-		m.add(k, c)
+		m.m[k] = c
+		m.est += entryOverhead + m.ksize(&k) + m.csize(&c)
 	}
 	if m.est > m.budget {
 		return m.spill()
@@ -102,24 +111,19 @@ func (m *Map[K, V, C]) Insert(k K, v V) error {
 
 // InsertCombiner adds an already combined value.
 func (m *Map[K, V, C]) InsertCombiner(k K, c C) error {
-	if i, ok := m.m[k]; ok {
-		m.vals[i] = m.agg.MergeCombiners(m.vals[i], c)
+	if old, ok := m.m[k]; ok {
+		m.m[k] = m.agg.MergeCombiners(old, c)
 		if m.agg.Grows {
 			m.est += m.csize(&c)
 		}
 	} else {
-		m.add(k, c)
+		m.m[k] = c
+		m.est += entryOverhead + m.ksize(&k) + m.csize(&c)
 	}
 	if m.est > m.budget {
 		return m.spill()
 	}
 	return nil
-}
-
-func (m *Map[K, V, C]) add(k K, c C) {
-	m.m[k] = int32(len(m.vals))
-	m.vals = append(m.vals, c)
-	m.est += entryOverhead + m.ksize(&k) + m.csize(&c)
 }
 
 // Len is the number of keys held in memory.
@@ -133,8 +137,8 @@ func (m *Map[K, V, C]) Estimate() int64 { return m.est }
 
 func (m *Map[K, V, C]) sorted() []entry[K, C] {
 	es := make([]entry[K, C], 0, len(m.m))
-	for k, i := range m.m {
-		es = append(es, entry[K, C]{m.hash(&k), k, m.vals[i]})
+	for k, c := range m.m {
+		es = append(es, entry[K, C]{m.hash(&k), k, c})
 	}
 	slices.SortFunc(es, func(a, b entry[K, C]) int { return cmp.Compare(a.H, b.H) })
 	return es
@@ -142,7 +146,7 @@ func (m *Map[K, V, C]) sorted() []entry[K, C] {
 
 func (m *Map[K, V, C]) spill() error {
 	es := m.sorted()
-	m.m, m.vals = make(map[K]int32), nil
+	m.m = make(map[K]C)
 	m.est = 0
 	w, err := newRunWriter[entry[K, C]](m.dir, m.comp, m.ec)
 	if err != nil {
@@ -167,17 +171,20 @@ func (m *Map[K, V, C]) spill() error {
 // hash order.
 func (m *Map[K, V, C]) Output(emit func(K, C) error) error {
 	defer m.Close()
+	if m.hint != nil && len(m.runs) == 0 && int64(len(m.m)) > m.hint.Load() {
+		m.hint.Store(int64(len(m.m)))
+	}
 	if len(m.runs) == 0 {
-		for k, i := range m.m {
-			if err := emit(k, m.vals[i]); err != nil {
+		for k, c := range m.m {
+			if err := emit(k, c); err != nil {
 				return err
 			}
 		}
-		m.m, m.vals = nil, nil
+		m.m = nil
 		return nil
 	}
 	mem := m.sorted()
-	m.m, m.vals = nil, nil
+	m.m = nil
 	srcs := []source[entry[K, C]]{&sliceSource[entry[K, C]]{s: mem}}
 	var readers []*runReader[entry[K, C]]
 	defer func() {

@@ -26,7 +26,7 @@ func TestMapSpillsAndMerges(t *testing.T) {
 		MergeCombiners: func(a, b []string) []string { return append(a, b...) },
 		Grows:          true,
 	}
-	m := NewMap(agg, kc, vc, cc, codec.HasherFor(kc), t.TempDir(), lz4(t), 64<<10)
+	m := NewMap(agg, kc, vc, cc, codec.HasherFor(kc), t.TempDir(), lz4(t), 64<<10, nil)
 	want := map[int]int{}
 	for i := range 100_000 {
 		k := i * 7919 % 3001
