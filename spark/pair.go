@@ -165,6 +165,15 @@ func combineByKey[K comparable, V, C any](d *Dataset[KV[K, V]], op string, agg s
 		})
 }
 
+// A map task looks at how much its first combineProbe records combine; when
+// more than combineSkipRatio of them have distinct keys it stops combining
+// and writes the rest as they come (the reducers combine everything), as
+// Spark SQL skips partial aggregation that does not reduce its input.
+const (
+	combineProbe     = 100_000
+	combineSkipRatio = 0.8
+)
+
 // combineMapSide combines a map partition's records per key in memory, one
 // hash map per reducer, and writes the combined pairs reducer by reducer;
 // when the maps outgrow the task's budget they are written out early and
@@ -198,7 +207,18 @@ func combineMapSide[K comparable, V, C any](ctx context.Context, tc *task.Contex
 		est = 0
 		return nil
 	}
+	seen, passThrough := 0, false
 	err := d.run(ctx, tc, tc.Partition, func(b []KV[K, V]) error {
+		if passThrough {
+			var out KV[K, C]
+			for i := range b {
+				out.Key, out.Value = b[i].Key, agg.Create(b[i].Value)
+				if err := w.writeOne(&out); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		for i := range b {
 			kv := &b[i]
 			m := maps[hash(&kv.Key)%uint64(n)]
@@ -213,6 +233,19 @@ func combineMapSide[K comparable, V, C any](ctx context.Context, tc *task.Contex
 			m[kv.Key] = c
 			est += 48 + ksize(&kv.Key) + csize(&c)
 		}
+		if seen < combineProbe && seen+len(b) >= combineProbe {
+			distinct := 0
+			for _, m := range maps {
+				distinct += len(m)
+			}
+			if float64(distinct) > combineSkipRatio*float64(seen+len(b)) {
+				// Keys hardly repeat: combining costs more than it saves.
+				passThrough = true
+				seen += len(b)
+				return flush()
+			}
+		}
+		seen += len(b)
 		if est > budget {
 			return flush()
 		}

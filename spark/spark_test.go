@@ -547,3 +547,33 @@ func TestLostShuffleOutputIsRecomputed(t *testing.T) {
 		t.Fatalf("%d data files after recovery, want the lost ones rewritten", len(after))
 	}
 }
+
+var manyKeysFn = spark.Func2(func(p *spark.Plan, n, keys int) *spark.Dataset[kvi] {
+	return spark.ReduceByKey(buildPairs(p, n, keys, 2), func(a, b int) int { return a + b }, spark.Partitions(3))
+})
+
+func TestReduceByKeyCombiningAndPassThrough(t *testing.T) {
+	ctx := context.Background()
+	s := newSession(t)
+	// 400,000 records over 2 map tasks: with 390,000 keys the first 100,000
+	// records of a task hardly repeat and map-side combining switches off;
+	// with 10 keys it stays on. Both must give the same sums as a plain loop.
+	for _, keys := range []int{390_000, 10} {
+		got, err := spark.Collect(ctx, manyKeysFn.Call(s, 400_000, keys))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int]int{}
+		for _, kv := range plainPairs(400_000, keys) {
+			want[kv.Key] += kv.Value
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d keys: got %d keys, want %d", keys, len(got), len(want))
+		}
+		for _, kv := range got {
+			if want[kv.Key] != kv.Value {
+				t.Fatalf("%d keys: sum of %d = %d, want %d", keys, kv.Key, kv.Value, want[kv.Key])
+			}
+		}
+	}
+}
