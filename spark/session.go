@@ -158,10 +158,15 @@ func (s *Session) start() error {
 		shuf.SpillCodec = c
 	}
 	tracker := scheduler.NewMapOutputTracker()
+	filesDir := filepath.Join(dir, filesDirName)
+	if err := addFiles(conf.String("spark.files"), filesDir); err != nil {
+		return err
+	}
 	s.env = &task.Env{
 		ExecutorID: executor.DriverID,
 		Conf:       conf,
 		LocalDir:   dir,
+		FilesDir:   filesDir,
 		Memory:     mem,
 		Blocks:     storage.New(mem, dir),
 		MapOutputs: tracker,

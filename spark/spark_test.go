@@ -577,3 +577,56 @@ func TestReduceByKeyCombiningAndPassThrough(t *testing.T) {
 		}
 	}
 }
+
+var fileFn = spark.Func1(func(p *spark.Plan, name string) *spark.Dataset[string] {
+	return spark.MapPartitions(spark.Range(p, 0, 2, 2), func(tc *spark.TaskContext, in iter.Seq[int64], emit func(string)) error {
+		for range in {
+		}
+		path, err := tc.File(name)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		emit(string(b))
+		return nil
+	})
+})
+
+func TestShippedFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "lookup.csv")
+	os.WriteFile(a, []byte("alpha"), 0o644)
+	os.WriteFile(b, []byte("k,v"), 0o644)
+	s := newSession(t, spark.Conf("spark.files", a+", file://"+b))
+	p, err := s.File("lookup.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "k,v" {
+		t.Fatalf("Session.File content %q", got)
+	}
+	got, err := spark.Collect(ctx, fileFn.Call(s, "a.txt"))
+	if err != nil || !slices.Equal(got, []string{"alpha", "alpha"}) {
+		t.Fatalf("TaskContext.File in tasks: %q, %v", got, err)
+	}
+	if _, err := s.File("missing.txt"); !errors.Is(err, spark.ErrNoSuchFile) {
+		t.Fatalf("unknown file: %v, want ErrNoSuchFile", err)
+	}
+	for _, bad := range []string{filepath.Join(dir, "nope"), a + "," + filepath.Join(t.TempDir(), "a.txt"), "https://example.invalid/x"} {
+		if dup := filepath.Join(filepath.Dir(bad), "a.txt"); strings.Contains(bad, ",") {
+			os.WriteFile(dup, []byte("other"), 0o644)
+		}
+		local := t.TempDir()
+		_, err := spark.NewSession(ctx, spark.Master("local[1]"), spark.Conf("spark.local.dir", local), spark.Conf("spark.files", bad))
+		if err == nil || !strings.Contains(err.Error(), "spark.files") {
+			t.Fatalf("spark.files=%s: %v, want an error naming spark.files", bad, err)
+		}
+		if left, _ := os.ReadDir(local); len(left) != 0 {
+			t.Fatalf("spark.files=%s: the failed session left %d entries in spark.local.dir", bad, len(left))
+		}
+	}
+}

@@ -72,7 +72,7 @@ var appProperties = []Property{
 	{Name: "spark.executorEnv.", Prefix: true, Kind: String,
 		Doc: "spark.executorEnv.NAME=value sets the environment variable NAME in every executor process."},
 	{Name: "spark.files", Kind: String,
-		Doc: "Comma-separated files to place in the working directory of the driver and every executor. --files sets it."},
+		Doc: "Comma-separated files to ship with the application (--files sets it). Each is copied into the application's files directory; code finds it with Session.File(name) or TaskContext.File(name), as Spark's SparkFiles.get. Local paths or file:// URIs."},
 	{Name: "spark.jars", Kind: String,
 		Doc: "Comma-separated jars of JVM applications. Go applications are single binaries; gospark accepts the property for compatibility and does not use it."},
 	{Name: "spark.submit.pyFiles", Kind: String,

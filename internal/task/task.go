@@ -44,6 +44,7 @@ type Env struct {
 	ExecutorID string
 	Conf       *config.Conf
 	LocalDir   string // this application's directory under spark.local.dir
+	FilesDir   string // where the files of spark.files are (Spark's SparkFiles root)
 	Memory     *memory.Manager
 	Blocks     *storage.Manager
 	MapOutputs MapOutputs
