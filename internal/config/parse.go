@@ -37,45 +37,67 @@ func splitNumber(s string, signed bool) (num, suffix string) {
 	return s[:j], s[j:]
 }
 
-// ParseBytes parses a size the way Spark's byteStringAs does: a whole
-// non-negative number with an optional case-insensitive unit b, k, kb, m, mb,
-// g, gb, t, tb, p or pb, in powers of 1024. A number without a unit is in
-// defaultUnit ("" means bytes). It returns the size in bytes.
-func ParseBytes(s, defaultUnit string) (int64, error) {
+// unitFamily describes a kind of quantity written as a whole number and
+// an optional unit: sizes or durations.
+type unitFamily struct {
+	what     string // "size" or "duration", for messages
+	signed   bool
+	units    map[string]int64
+	fallback string // the unit when neither the value nor the property gives one
+	want     string // what a value should look like
+	allowed  string // the units, for messages
+}
+
+var (
+	sizes = unitFamily{what: "size", units: byteUnits, fallback: "b",
+		want: "a whole number of bytes with an optional unit (b, k, m, g, t, p)", allowed: "b, k, kb, m, mb, g, gb, t, tb, p or pb"}
+	durations = unitFamily{what: "duration", signed: true, units: timeUnits, fallback: "ms",
+		want: "a whole number with an optional unit (us, ms, s, m, min, h, d)", allowed: "us, ms, s, m, min, h or d"}
+)
+
+// parse reads a number with an optional unit of the family; a number
+// without a unit is in defaultUnit, or the family's fallback.
+func (f unitFamily) parse(s, defaultUnit string) (int64, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
-	num, suffix := splitNumber(t, false)
-	if num == "" {
-		return 0, fmt.Errorf("size %q: want a whole number of bytes with an optional unit (b, k, m, g, t, p)", s)
+	num, suffix := splitNumber(t, f.signed)
+	if num == "" || num == "-" {
+		return 0, fmt.Errorf("%s %q: want %s", f.what, s, f.want)
 	}
 	if strings.HasPrefix(suffix, ".") {
-		return 0, fmt.Errorf("size %q: fractional values are not supported; use a smaller unit", s)
+		return 0, fmt.Errorf("%s %q: fractional values are not supported; use a smaller unit", f.what, s)
 	}
 	unit := suffix
 	if unit == "" {
 		unit = strings.ToLower(defaultUnit)
 		if unit == "" {
-			unit = "b"
+			unit = f.fallback
 		}
 	}
-	mult, ok := byteUnits[unit]
+	mult, ok := f.units[unit]
 	if !ok {
-		return 0, fmt.Errorf("size %q: unknown unit %q (want b, k, kb, m, mb, g, gb, t, tb, p or pb)", s, unit)
+		return 0, fmt.Errorf("%s %q: unknown unit %q (want %s)", f.what, s, unit, f.allowed)
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("size %q: too large", s)
+	if err != nil || n > math.MaxInt64/mult || n < math.MinInt64/mult {
+		return 0, fmt.Errorf("%s %q: too large", f.what, s)
 	}
 	return n * mult, nil
 }
 
-var timeUnits = map[string]time.Duration{
-	"us":  time.Microsecond,
-	"ms":  time.Millisecond,
-	"s":   time.Second,
-	"m":   time.Minute,
-	"min": time.Minute,
-	"h":   time.Hour,
-	"d":   24 * time.Hour,
+// ParseBytes parses a size the way Spark's byteStringAs does: a whole
+// non-negative number with an optional case-insensitive unit b, k, kb, m, mb,
+// g, gb, t, tb, p or pb, in powers of 1024. A number without a unit is in
+// defaultUnit ("" means bytes). It returns the size in bytes.
+func ParseBytes(s, defaultUnit string) (int64, error) { return sizes.parse(s, defaultUnit) }
+
+var timeUnits = map[string]int64{
+	"us":  int64(time.Microsecond),
+	"ms":  int64(time.Millisecond),
+	"s":   int64(time.Second),
+	"m":   int64(time.Minute),
+	"min": int64(time.Minute),
+	"h":   int64(time.Hour),
+	"d":   int64(24 * time.Hour),
 }
 
 // ParseDuration parses a time the way Spark's timeStringAs does: a whole,
@@ -83,30 +105,8 @@ var timeUnits = map[string]time.Duration{
 // s, m, min, h or d. A number without a unit is in defaultUnit ("" means
 // milliseconds).
 func ParseDuration(s, defaultUnit string) (time.Duration, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	num, suffix := splitNumber(t, true)
-	if num == "" || num == "-" {
-		return 0, fmt.Errorf("duration %q: want a whole number with an optional unit (us, ms, s, m, min, h, d)", s)
-	}
-	if strings.HasPrefix(suffix, ".") {
-		return 0, fmt.Errorf("duration %q: fractional values are not supported; use a smaller unit", s)
-	}
-	unit := suffix
-	if unit == "" {
-		unit = strings.ToLower(defaultUnit)
-		if unit == "" {
-			unit = "ms"
-		}
-	}
-	mult, ok := timeUnits[unit]
-	if !ok {
-		return 0, fmt.Errorf("duration %q: unknown unit %q (want us, ms, s, m, min, h or d)", s, unit)
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n > math.MaxInt64/int64(mult) || n < math.MinInt64/int64(mult) {
-		return 0, fmt.Errorf("duration %q: too large", s)
-	}
-	return time.Duration(n) * mult, nil
+	n, err := durations.parse(s, defaultUnit)
+	return time.Duration(n), err
 }
 
 func parseBool(s string) (bool, error) {
