@@ -630,3 +630,33 @@ func TestShippedFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentJobsShareAShuffle(t *testing.T) {
+	ctx := context.Background()
+	s := newSession(t)
+	d := reducedFn.Call(s, 20_000)
+	want := map[int]int{}
+	for _, kv := range plainPairs(20_000, 11) {
+		want[kv.Key] += kv.Value
+	}
+	errs := make(chan error, 6)
+	for range 6 {
+		go func() {
+			got, err := spark.Collect(ctx, d)
+			if err == nil && len(got) != len(want) {
+				err = fmt.Errorf("%d keys, want %d", len(got), len(want))
+			}
+			for _, kv := range got {
+				if err == nil && want[kv.Key] != kv.Value {
+					err = fmt.Errorf("sum of %d = %d, want %d", kv.Key, kv.Value, want[kv.Key])
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

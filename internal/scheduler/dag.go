@@ -21,8 +21,27 @@ type Stage struct {
 	Shuffle *ShuffleDep // nil for a result stage
 	Parents []*Stage
 
+	// Guarded by the DAGScheduler's mu: a shuffle map stage is shared by
+	// every job that needs it, and jobs run on their own goroutines.
 	attempt      int
 	fetchFailure int // consecutive attempts ended by a fetch failure
+}
+
+// currentAttempt is the stage's attempt number.
+func (d *DAGScheduler) currentAttempt(s *Stage) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return s.attempt
+}
+
+// failAttempt starts the stage's next attempt after a fetch failure and
+// returns the ended attempt and the count of consecutive failed attempts.
+func (d *DAGScheduler) failAttempt(s *Stage) (ended, consecutive int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s.attempt++
+	s.fetchFailure++
+	return s.attempt - 1, s.fetchFailure
 }
 
 // Name is the stage's description, "<dataset> (<kind>)".
@@ -312,14 +331,15 @@ func (j *job) submitTasks(s *Stage) error {
 			}
 		}
 	}
+	attempt := j.d.currentAttempt(s)
 	tasks := make([]*Task, len(parts))
 	for i, p := range parts {
 		pend[p] = true
-		tasks[i] = &Task{ID: j.d.tasks.NewTaskID(), JobID: j.id, StageID: s.ID, StageAttempt: s.attempt, Partition: p, Kind: kind, Run: run}
+		tasks[i] = &Task{ID: j.d.tasks.NewTaskID(), JobID: j.id, StageID: s.ID, StageAttempt: attempt, Partition: p, Kind: kind, Run: run}
 	}
 	j.inflight += len(tasks)
-	j.d.listener.StageSubmitted(s.ID, s.attempt, len(tasks), s.Name())
-	j.d.log.Debug("stage submitted", "job", j.id, "stage", s.ID, "attempt", s.attempt, "tasks", len(tasks), "name", s.Name())
+	j.d.listener.StageSubmitted(s.ID, attempt, len(tasks), s.Name())
+	j.d.log.Debug("stage submitted", "job", j.id, "stage", s.ID, "attempt", attempt, "tasks", len(tasks), "name", s.Name())
 	stageID := s.ID
 	j.d.tasks.Submit(j.ctx, tasks,
 		func(t *Task) { j.d.listener.TaskStart(stageID, t) },
@@ -367,7 +387,7 @@ func (j *job) handle(r *Result) error {
 				return err
 			}
 		}
-		if t.StageAttempt == s.attempt {
+		if t.StageAttempt == j.d.currentAttempt(s) {
 			delete(j.pending[s], t.Partition)
 		}
 		if j.running[s] && len(j.pending[s]) == 0 {
@@ -382,17 +402,16 @@ func (j *job) handle(r *Result) error {
 		}
 		return nil
 	case errors.As(r.Err, &ff):
-		if t.StageAttempt != s.attempt || j.failed[s] {
+		if t.StageAttempt != j.d.currentAttempt(s) || j.failed[s] {
 			return nil // an older attempt of a stage already resubmitted
 		}
 		j.d.log.Warn("fetch failed; recomputing lost map output",
 			"task", t.Name(), "shuffle", ff.ShuffleID, "map", ff.MapIndex, "executor", ff.ExecutorID, "error", ff.Err)
 		delete(j.running, s)
-		s.attempt++
-		s.fetchFailure++
-		j.d.listener.StageCompleted(s.ID, s.attempt-1, r.Err)
-		if s.fetchFailure >= j.d.maxAttempts {
-			return &StageFailedError{StageID: s.ID, Attempts: s.fetchFailure, Err: r.Err}
+		ended, consecutive := j.d.failAttempt(s)
+		j.d.listener.StageCompleted(s.ID, ended, r.Err)
+		if consecutive >= j.d.maxAttempts {
+			return &StageFailedError{StageID: s.ID, Attempts: consecutive, Err: r.Err}
 		}
 		// As Spark without an external shuffle service, a fetch failure
 		// means the executor's files for the shuffle are gone: drop all of
@@ -413,7 +432,7 @@ func (j *job) handle(r *Result) error {
 		if j.ctx.Err() != nil {
 			return fmt.Errorf("job %d cancelled: %w", j.id, context.Cause(j.ctx))
 		}
-		j.d.listener.StageCompleted(s.ID, s.attempt, r.Err)
+		j.d.listener.StageCompleted(s.ID, j.d.currentAttempt(s), r.Err)
 		return r.Err
 	}
 }
@@ -422,7 +441,7 @@ func (j *job) resubmitFailed() error {
 	failed := j.failed
 	j.failed = map[*Stage]bool{}
 	for s := range failed {
-		j.d.log.Info("resubmitting stage after fetch failure", "stage", s.ID, "attempt", s.attempt,
+		j.d.log.Info("resubmitting stage after fetch failure", "stage", s.ID, "attempt", j.d.currentAttempt(s),
 			"missing_parents", len(j.d.missingParents(s)))
 		if err := j.submit(s); err != nil {
 			return err
@@ -433,8 +452,11 @@ func (j *job) resubmitFailed() error {
 
 // stageDone marks a map stage complete and starts the stages waiting on it.
 func (j *job) stageDone(s *Stage) error {
+	j.d.mu.Lock()
 	s.fetchFailure = 0
-	j.d.listener.StageCompleted(s.ID, s.attempt, nil)
+	attempt := s.attempt
+	j.d.mu.Unlock()
+	j.d.listener.StageCompleted(s.ID, attempt, nil)
 	for w := range j.waiting {
 		if len(j.d.missingParents(w)) == 0 {
 			delete(j.waiting, w)
