@@ -15,8 +15,9 @@ import (
 // consumer receives one partition's records in a result task and produces
 // the partition's result for the action.
 type consumer[T any] struct {
-	sink func([]T) error
-	done func() (any, error)
+	sink  func([]T) error
+	done  func() (any, error)
+	abort func() // optional: releases what sink acquired when the task fails
 }
 
 func allPartitions(n int) []int {
@@ -40,6 +41,9 @@ func runJob[T any](ctx context.Context, d *Dataset[T], parts []int, newConsumer 
 	result := func(ctx context.Context, tc *task.Context) (any, error) {
 		c := newConsumer(tc.Partition)
 		if err := d.run(ctx, tc, tc.Partition, c.sink); err != nil && !errors.Is(err, errStop) {
+			if c.abort != nil {
+				c.abort()
+			}
 			return nil, err
 		}
 		return c.done()
@@ -275,6 +279,12 @@ func SaveAsTextFile[T any](ctx context.Context, d *Dataset[T], path string) (err
 			sb.Reset()
 			return nil
 		}
+		abort := func() {
+			if f != nil {
+				f.Close()
+				os.Remove(f.Name())
+			}
+		}
 		return &consumer[T]{
 			sink: func(b []T) error {
 				for _, x := range b {
@@ -285,14 +295,18 @@ func SaveAsTextFile[T any](ctx context.Context, d *Dataset[T], path string) (err
 				}
 				return nil
 			},
+			abort: abort,
 			done: func() (any, error) {
 				if err := flush(); err != nil {
+					abort()
 					return nil, err
 				}
 				if err := f.Close(); err != nil {
+					os.Remove(f.Name())
 					return nil, fmt.Errorf("SaveAsTextFile: %w", err)
 				}
 				if err := os.Rename(f.Name(), filepath.Join(path, name)); err != nil {
+					os.Remove(f.Name())
 					return nil, fmt.Errorf("SaveAsTextFile: commit %s: %w", name, err)
 				}
 				return nil, nil
