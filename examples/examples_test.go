@@ -158,18 +158,25 @@ func TestGroupByKeyBeyondMemory(t *testing.T) {
 func TestWordCount(t *testing.T) {
 	dir := t.TempDir()
 	want := writeCorpus(t, dir, 3, 200_000)
-	r := submit(t, "--master", "local[2]", app("wordcount"), filepath.Join(dir, "part-*"))
-	mustSucceed(t, r)
-	got := map[string]int64{}
-	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-		w, c, ok := strings.Cut(line, ": ")
-		n, err := strconv.ParseInt(c, 10, 64)
-		if !ok || err != nil {
-			t.Fatalf("bad output line %q", line)
+	// The same answer with each shuffle codec (spark.io.compression.codec).
+	for _, codec := range []string{"lz4", "zstd", "snappy"} {
+		r := submit(t, "--master", "local[2]", "--conf", "spark.io.compression.codec="+codec, app("wordcount"), filepath.Join(dir, "part-*"))
+		mustSucceed(t, r)
+		got := map[string]int64{}
+		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			w, c, ok := strings.Cut(line, ": ")
+			n, err := strconv.ParseInt(c, 10, 64)
+			if !ok || err != nil {
+				t.Fatalf("%s: bad output line %q", codec, line)
+			}
+			got[w] = n
 		}
-		got[w] = n
+		compareCounts(t, got, want)
 	}
-	compareCounts(t, got, want)
+	r := submit(t, "--conf", "spark.io.compression.codec=lzf", app("wordcount"), filepath.Join(dir, "part-*"))
+	if r.code == 0 || !strings.Contains(r.stderr, "spark.io.compression.codec") {
+		t.Fatalf("codec lzf: exit %d, stderr %q; want a failure naming spark.io.compression.codec", r.code, r.stderr)
+	}
 }
 
 // writeCorpus writes files of random words (Zipf-ish over a small
