@@ -61,6 +61,7 @@ type Dataset[T any] struct {
 	n       *node
 	compute computeFunc[T]
 	err     error
+	ref     int64 // id of a dataset argument decoded but not yet resolved
 }
 
 // Err is the error the dataset carries, if it was built wrongly; every
@@ -129,7 +130,15 @@ func newSource[T any](p *Plan, op string, nparts int, c computeFunc[T]) *Dataset
 	if nparts < 1 {
 		return errDataset[T](fmt.Errorf("%s: want at least 1 partition, got %d", op, nparts))
 	}
-	return &Dataset[T]{n: &node{plan: p, id: p.nextNodeID(), name: callSite(op), nparts: nparts}, compute: c}
+	return newDataset(&node{plan: p, id: p.nextNodeID(), name: callSite(op), nparts: nparts}, c)
+}
+
+// newDataset makes a dataset of node n and registers it with n's plan, so
+// that a process replaying the plan finds it by id.
+func newDataset[T any](n *node, c computeFunc[T]) *Dataset[T] {
+	d := &Dataset[T]{n: n, compute: c}
+	n.plan.register(n.id, d)
+	return d
 }
 
 // parentsOK checks that parents can be combined into a new dataset now.
@@ -167,7 +176,7 @@ func derive[T any](op string, nparts int, parents []*node, perrs []error, c comp
 	for i, n := range parents {
 		deps[i] = scheduler.Dep{Parent: n}
 	}
-	return &Dataset[T]{n: &node{plan: p, id: p.nextNodeID(), name: callSite(op), nparts: nparts, deps: deps}, compute: c}
+	return newDataset(&node{plan: p, id: p.nextNodeID(), name: callSite(op), nparts: nparts, deps: deps}, c)
 }
 
 // derive1 makes a dataset with a one-to-one dependency on d.
@@ -251,7 +260,7 @@ func Import[T any](p *Plan, d *Dataset[T]) *Dataset[T] {
 	}
 	nd := &node{plan: p, id: p.nextNodeID(), name: callSite("Import"), nparts: d.n.nparts,
 		deps: []scheduler.Dep{{Parent: d.n}}}
-	return &Dataset[T]{n: nd, compute: d.run}
+	return newDataset(nd, d.run)
 }
 
 // GobEncode lets a dataset be an argument of a plan function (see Import):
@@ -266,9 +275,29 @@ func (d *Dataset[T]) GobEncode() ([]byte, error) {
 // GobDecode restores a dataset argument's id; executors resolve it by
 // rebuilding the call that made it.
 func (d *Dataset[T]) GobDecode(b []byte) error {
-	if _, n := binary.Varint(b); n <= 0 {
+	id, n := binary.Varint(b)
+	if n <= 0 {
 		return errors.New("spark: bad dataset encoding")
 	}
-	d.err = errors.New("spark: dataset argument not resolved in this process")
+	d.ref = id
+	d.err = fmt.Errorf("spark: dataset argument %d not resolved in this process", id)
+	return nil
+}
+
+// resolve turns a decoded dataset argument into the dataset of that id
+// that this session built when it replayed an earlier call.
+func (d *Dataset[T]) resolve(s *Session) error {
+	if d == nil || d.ref == 0 {
+		return nil
+	}
+	v, ok := s.datasetByID(d.ref)
+	if !ok {
+		return fmt.Errorf("spark: dataset argument %d: no earlier call built it", d.ref)
+	}
+	src, ok := v.(*Dataset[T])
+	if !ok {
+		return fmt.Errorf("spark: dataset argument %d is a %T, want %T", d.ref, v, d)
+	}
+	*d = *src
 	return nil
 }

@@ -29,6 +29,9 @@ var registry struct {
 type funcEntry struct {
 	index int
 	site  string
+	// replay rebuilds a call of the function in p from its encoded
+	// arguments, resolving dataset arguments in s.
+	replay func(s *Session, p *Plan, args []byte) error
 }
 
 func register() *funcEntry {
@@ -64,11 +67,33 @@ type Plan struct {
 	env                 *task.Env
 	sess                *Session
 
-	mu      sync.Mutex
-	sealed  bool
-	nodes   int
-	shuffle int
-	err     error
+	mu       sync.Mutex
+	sealed   bool
+	nodes    int
+	shuffle  int
+	err      error
+	datasets map[int64]any // id -> *Dataset[T] built in this plan
+}
+
+// register records a dataset built in the plan.
+func (p *Plan) register(id int64, d any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.datasets == nil {
+		p.datasets = make(map[int64]any)
+	}
+	p.datasets[id] = d
+}
+
+// invocation is one call of a registered function, as an executor needs it
+// to rebuild the same plan: which function, which plan number, which
+// arguments.
+type invocation struct {
+	Seq                 int64
+	Func                int
+	Args                []byte
+	Parallelism         int
+	ExplicitParallelism int
 }
 
 // check returns the error of using p to build a dataset now.
@@ -108,12 +133,12 @@ func (p *Plan) nextShuffleID() int64 {
 // given none: spark.default.parallelism, else the executors' total cores.
 func (p *Plan) DefaultParallelism() int { return p.parallelism }
 
-// call runs a registered function on a new plan and seals it.
-func call[T any](s *Session, e *funcEntry, args []any, build func(*Plan) *Dataset[T]) (ds *Dataset[T]) {
+// call runs a registered function on a new plan of s, records the call so
+// that executors can replay it, and seals the plan.
+func call[T any](s *Session, e *funcEntry, args []any, build func(*Plan) *Dataset[T]) *Dataset[T] {
 	if s == nil {
 		return &Dataset[T]{err: errors.New("spark: Call needs a Session (spark.NewSession)")}
 	}
-	p := s.newPlan(e)
 	var buf bytes.Buffer
 	enc := gob.NewEncoder(&buf)
 	for i, a := range args {
@@ -121,23 +146,75 @@ func call[T any](s *Session, e *funcEntry, args []any, build func(*Plan) *Datase
 			return &Dataset[T]{err: fmt.Errorf("spark: argument %d (%T) of the function at %s cannot be encoded for executors: %w", i+1, a, e.site, err)}
 		}
 	}
+	p := s.newPlan(e, s.planSeq.Add(1))
 	p.args = buf.Bytes()
+	ds := buildPlan(p, build)
+	if ds.err == nil {
+		s.adopt(p, invocation{Seq: p.seq, Func: e.index, Args: p.args,
+			Parallelism: p.parallelism, ExplicitParallelism: p.explicitParallelism})
+	}
+	return ds
+}
+
+// buildPlan runs build on p, turns a panic into an error, checks what it
+// returned and seals p.
+func buildPlan[T any](p *Plan, build func(*Plan) *Dataset[T]) (ds *Dataset[T]) {
+	site := p.fn.site
 	defer func() {
 		p.seal()
 		if v := recover(); v != nil {
-			ds = &Dataset[T]{err: fmt.Errorf("spark: the function at %s panicked while building its plan: %v", e.site, v)}
+			ds = &Dataset[T]{err: fmt.Errorf("spark: the function at %s panicked while building its plan: %v", site, v)}
 		}
 	}()
 	ds = build(p)
 	switch {
 	case ds == nil:
-		return &Dataset[T]{err: fmt.Errorf("spark: the function at %s returned a nil dataset", e.site)}
+		return &Dataset[T]{err: fmt.Errorf("spark: the function at %s returned a nil dataset", site)}
 	case ds.err != nil:
 		return ds
 	case ds.n.plan != p:
-		return &Dataset[T]{err: fmt.Errorf("spark: the function at %s returned a dataset built by another call", e.site)}
+		return &Dataset[T]{err: fmt.Errorf("spark: the function at %s returned a dataset built by another call", site)}
 	}
 	return ds
+}
+
+// datasetArg is a decoded argument that may name a dataset of an earlier
+// call.
+type datasetArg interface{ resolve(s *Session) error }
+
+// decodeArg decodes the next argument of a replayed call.
+func decodeArg[A any](s *Session, dec *gob.Decoder) (A, error) {
+	var a A
+	if err := dec.Decode(&a); err != nil {
+		return a, fmt.Errorf("decoding argument: %w", err)
+	}
+	if r, ok := any(a).(datasetArg); ok {
+		if err := r.resolve(s); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
+// replayer makes a funcEntry's replay from a function that decodes its
+// arguments and builds the plan.
+func replayer[T any](build func(s *Session, dec *gob.Decoder, p *Plan) (*Dataset[T], error)) func(*Session, *Plan, []byte) error {
+	return func(s *Session, p *Plan, args []byte) error {
+		dec := gob.NewDecoder(bytes.NewReader(args))
+		var decodeErr error
+		ds := buildPlan(p, func(p *Plan) *Dataset[T] {
+			d, err := build(s, dec, p)
+			if err != nil {
+				decodeErr = err
+				return &Dataset[T]{err: err}
+			}
+			return d
+		})
+		if decodeErr != nil {
+			return fmt.Errorf("replaying the function at %s: %w", p.fn.site, decodeErr)
+		}
+		return ds.err
+	}
 }
 
 // Func0Of is a registered plan function without arguments.
@@ -147,7 +224,11 @@ type Func0Of[T any] struct {
 }
 
 // Func0 registers a plan function. Call it at package initialization.
-func Func0[T any](f func(*Plan) *Dataset[T]) *Func0Of[T] { return &Func0Of[T]{register(), f} }
+func Func0[T any](f func(*Plan) *Dataset[T]) *Func0Of[T] {
+	e := register()
+	e.replay = replayer(func(_ *Session, _ *gob.Decoder, p *Plan) (*Dataset[T], error) { return f(p), nil })
+	return &Func0Of[T]{e, f}
+}
 
 // Call builds the function's plan in s.
 func (f *Func0Of[T]) Call(s *Session) *Dataset[T] {
@@ -162,7 +243,15 @@ type Func1Of[A, T any] struct {
 
 // Func1 registers a plan function. Call it at package initialization.
 func Func1[A, T any](f func(*Plan, A) *Dataset[T]) *Func1Of[A, T] {
-	return &Func1Of[A, T]{register(), f}
+	e := register()
+	e.replay = replayer(func(s *Session, dec *gob.Decoder, p *Plan) (*Dataset[T], error) {
+		a, err := decodeArg[A](s, dec)
+		if err != nil {
+			return nil, err
+		}
+		return f(p, a), nil
+	})
+	return &Func1Of[A, T]{e, f}
 }
 
 // Call builds the function's plan in s.
@@ -178,7 +267,19 @@ type Func2Of[A, B, T any] struct {
 
 // Func2 registers a plan function. Call it at package initialization.
 func Func2[A, B, T any](f func(*Plan, A, B) *Dataset[T]) *Func2Of[A, B, T] {
-	return &Func2Of[A, B, T]{register(), f}
+	e := register()
+	e.replay = replayer(func(s *Session, dec *gob.Decoder, p *Plan) (*Dataset[T], error) {
+		a, err := decodeArg[A](s, dec)
+		if err != nil {
+			return nil, err
+		}
+		b, err := decodeArg[B](s, dec)
+		if err != nil {
+			return nil, err
+		}
+		return f(p, a, b), nil
+	})
+	return &Func2Of[A, B, T]{e, f}
 }
 
 // Call builds the function's plan in s.
@@ -194,7 +295,23 @@ type Func3Of[A, B, C, T any] struct {
 
 // Func3 registers a plan function. Call it at package initialization.
 func Func3[A, B, C, T any](f func(*Plan, A, B, C) *Dataset[T]) *Func3Of[A, B, C, T] {
-	return &Func3Of[A, B, C, T]{register(), f}
+	e := register()
+	e.replay = replayer(func(s *Session, dec *gob.Decoder, p *Plan) (*Dataset[T], error) {
+		a, err := decodeArg[A](s, dec)
+		if err != nil {
+			return nil, err
+		}
+		b, err := decodeArg[B](s, dec)
+		if err != nil {
+			return nil, err
+		}
+		c, err := decodeArg[C](s, dec)
+		if err != nil {
+			return nil, err
+		}
+		return f(p, a, b, c), nil
+	})
+	return &Func3Of[A, B, C, T]{e, f}
 }
 
 // Call builds the function's plan in s.
@@ -210,7 +327,27 @@ type Func4Of[A, B, C, D, T any] struct {
 
 // Func4 registers a plan function. Call it at package initialization.
 func Func4[A, B, C, D, T any](f func(*Plan, A, B, C, D) *Dataset[T]) *Func4Of[A, B, C, D, T] {
-	return &Func4Of[A, B, C, D, T]{register(), f}
+	e := register()
+	e.replay = replayer(func(s *Session, dec *gob.Decoder, p *Plan) (*Dataset[T], error) {
+		a, err := decodeArg[A](s, dec)
+		if err != nil {
+			return nil, err
+		}
+		b, err := decodeArg[B](s, dec)
+		if err != nil {
+			return nil, err
+		}
+		c, err := decodeArg[C](s, dec)
+		if err != nil {
+			return nil, err
+		}
+		d, err := decodeArg[D](s, dec)
+		if err != nil {
+			return nil, err
+		}
+		return f(p, a, b, c, d), nil
+	})
+	return &Func4Of[A, B, C, D, T]{e, f}
 }
 
 // Call builds the function's plan in s.

@@ -105,7 +105,7 @@ func CoGroup[K comparable, V, W any](a *Dataset[KV[K, V]], b *Dataset[KV[K, W]],
 	}
 	nd := &node{plan: p, id: p.nextNodeID(), name: callSite(op), nparts: n,
 		deps: []scheduler.Dep{{Parent: a.n, Shuffle: depA}, {Parent: b.n, Shuffle: depB}}}
-	return &Dataset[out]{n: nd, compute: func(ctx context.Context, tc *task.Context, part int, emit func([]out) error) error {
+	return newDataset(nd, func(ctx context.Context, tc *task.Context, part int, emit func([]out) error) error {
 		m := spill.NewMap(agg, kc, sc, cc, hash, spillDir(tc), spillCodec(tc.Env), tc.Env.Memory.TaskBudget(), nil)
 		defer m.Close()
 		err := readShuffle(ctx, tc, depA, encA, part, func(batch []KV[K, V]) error {
@@ -135,7 +135,7 @@ func CoGroup[K comparable, V, W any](a *Dataset[KV[K, V]], b *Dataset[KV[K, W]],
 			return err
 		}
 		return bt.flush()
-	}}
+	})
 }
 
 // Join is the inner join of two pair datasets: one record per pair of

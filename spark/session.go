@@ -44,9 +44,11 @@ type Session struct {
 	planSeq atomic.Int64
 	shared  atomic.Int64
 
-	mu      sync.Mutex
-	stopped bool
-	accums  map[int64]func(any)
+	mu       sync.Mutex
+	stopped  bool
+	accums   map[int64]func(any)
+	calls    []invocation  // calls of plan functions, in order
+	datasets map[int64]any // id -> *Dataset[T] built by those calls
 }
 
 // SessionOption configures a Session.
@@ -86,7 +88,7 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 			"(local-cluster and k8s:// executors are not available yet)", m.Raw)
 	}
 	freezeRegistry()
-	s := &Session{conf: conf, master: m, accums: make(map[int64]func(any))}
+	s := &Session{conf: conf, master: m, accums: make(map[int64]func(any)), datasets: make(map[int64]any)}
 	s.appID = fmt.Sprintf("local-%d", time.Now().UnixMilli())
 	s.appName = conf.String("spark.app.name")
 	if s.appName == "" {
@@ -228,11 +230,65 @@ func (s *Session) Logger() *slog.Logger { return s.log }
 // LocalDir is the application's scratch directory under spark.local.dir.
 func (s *Session) LocalDir() string { return s.localDir }
 
-func (s *Session) newPlan(e *funcEntry) *Plan {
+func (s *Session) newPlan(e *funcEntry, seq int64) *Plan {
 	return &Plan{
-		seq: s.planSeq.Add(1), fn: e, conf: s.conf, env: s.env, sess: s,
+		seq: seq, fn: e, conf: s.conf, env: s.env, sess: s,
 		parallelism: s.DefaultParallelism(), explicitParallelism: s.explicitParallelism(),
 	}
+}
+
+// adopt records a sealed plan's call and datasets.
+func (s *Session) adopt(p *Plan, inv invocation) {
+	p.mu.Lock()
+	built := p.datasets
+	p.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, inv)
+	for id, d := range built {
+		s.datasets[id] = d
+	}
+}
+
+// datasetByID finds a dataset built by a call in this session.
+func (s *Session) datasetByID(id int64) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.datasets[id]
+	return d, ok
+}
+
+// callLog returns the session's calls of plan functions, in order: what an
+// executor replays to rebuild the driver's plans.
+func (s *Session) callLog() []invocation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]invocation(nil), s.calls...)
+}
+
+// replay rebuilds, in this session, a call another process (the driver)
+// made: the same function with the same arguments, plan number and
+// parallelism, so that every dataset gets the driver's id. Calls must be
+// replayed in order, since a call may use datasets of earlier ones.
+func (s *Session) replay(inv invocation) error {
+	registry.mu.Lock()
+	if inv.Func < 0 || inv.Func >= len(registry.funcs) {
+		registry.mu.Unlock()
+		return fmt.Errorf("spark: replay: no plan function %d in this binary (%d registered): driver and executor must run the same binary", inv.Func, len(registry.funcs))
+	}
+	e := registry.funcs[inv.Func]
+	registry.mu.Unlock()
+	p := s.newPlan(e, inv.Seq)
+	p.parallelism, p.explicitParallelism = inv.Parallelism, inv.ExplicitParallelism
+	p.args = inv.Args
+	if err := e.replay(s, p, inv.Args); err != nil {
+		return err
+	}
+	if s.planSeq.Load() < inv.Seq {
+		s.planSeq.Store(inv.Seq) // calls are replayed one at a time, in order
+	}
+	s.adopt(p, inv)
+	return nil
 }
 
 // errStopped is the error of using a stopped session.

@@ -84,8 +84,8 @@ func shuffledDep[T, S, U any](d *Dataset[T], op string, n int, enc codec.Codec[S
 	}
 	dep := newShuffleDep(p, d.n, n, enc, part, writeMap)
 	nd := &node{plan: p, id: p.nextNodeID(), name: callSite(op), nparts: n, deps: []scheduler.Dep{{Parent: d.n, Shuffle: dep}}}
-	return &Dataset[U]{n: nd, compute: func(ctx context.Context, tc *task.Context, part int, out func([]U) error) error {
+	return newDataset(nd, func(ctx context.Context, tc *task.Context, part int, out func([]U) error) error {
 		read := func(sink func([]S) error) error { return readShuffle(ctx, tc, dep, enc, part, sink) }
 		return reduce(ctx, tc, part, read, out)
-	}}, dep
+	}), dep
 }
