@@ -99,8 +99,9 @@ Options:
   --properties-file FILE      read properties from FILE instead of
                               $SPARK_CONF_DIR/spark-defaults.conf or
                               conf/spark-defaults.conf
-  --files FILES               comma-separated files to place in the working
-                              directory of the driver and each executor
+  --files FILES               comma-separated local files shipped with the
+                              application; code finds them with
+                              Session.File(name) or TaskContext.File(name)
   --driver-memory MEM         memory of the driver, e.g. 512m or 2g (default 1g)
   --driver-cores NUM          cores of the driver (default 1)
   --executor-memory MEM       memory per executor, e.g. 512m or 2g (default 1g)
