@@ -220,9 +220,15 @@ func (s *Session) explicitParallelism() int {
 	return s.conf.Int("spark.default.parallelism")
 }
 
-// GetConf returns a property's value as a string ("" when unset and
-// without default).
-func (s *Session) GetConf(name string) string { return s.conf.String(name) }
+// GetConf returns a property's value as a string: the value set, else its
+// default ("" when it has none). A name that is not a spark.* property
+// known to gospark is an error (see docs/configuration.md).
+func (s *Session) GetConf(name string) (string, error) {
+	if _, ok := config.Lookup(name); !ok {
+		return "", fmt.Errorf("spark: GetConf(%q): %w", name, config.ErrUnknownProperty)
+	}
+	return s.conf.String(name), nil
+}
 
 // Logger is the session's logger.
 func (s *Session) Logger() *slog.Logger { return s.log }

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/scheduler"
 	"github.com/gospark/gospark/spark"
 )
@@ -658,5 +659,21 @@ func TestConcurrentJobsShareAShuffle(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestGetConf(t *testing.T) {
+	s := newSession(t, spark.Conf("spark.executor.memory", "2g"))
+	for name, want := range map[string]string{
+		"spark.executor.memory":      "2g",
+		"spark.io.compression.codec": "lz4",
+		"spark.master":               "local[2]",
+	} {
+		if got, err := s.GetConf(name); err != nil || got != want {
+			t.Errorf("GetConf(%s) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if _, err := s.GetConf("spark.no.such.thing"); !errors.Is(err, config.ErrUnknownProperty) {
+		t.Fatalf("GetConf of an unknown property: %v, want ErrUnknownProperty", err)
 	}
 }
