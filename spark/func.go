@@ -196,6 +196,14 @@ func decodeArg[A any](s *Session, dec *gob.Decoder) (A, error) {
 	return a, nil
 }
 
+// decode2 decodes the next two arguments of a replayed call.
+func decode2[A, B any](s *Session, dec *gob.Decoder) (a A, b B, err error) {
+	if a, err = decodeArg[A](s, dec); err == nil {
+		b, err = decodeArg[B](s, dec)
+	}
+	return a, b, err
+}
+
 // replayer makes a funcEntry's replay from a function that decodes its
 // arguments and builds the plan.
 func replayer[T any](build func(s *Session, dec *gob.Decoder, p *Plan) (*Dataset[T], error)) func(*Session, *Plan, []byte) error {
@@ -269,11 +277,7 @@ type Func2Of[A, B, T any] struct {
 func Func2[A, B, T any](f func(*Plan, A, B) *Dataset[T]) *Func2Of[A, B, T] {
 	e := register()
 	e.replay = replayer(func(s *Session, dec *gob.Decoder, p *Plan) (*Dataset[T], error) {
-		a, err := decodeArg[A](s, dec)
-		if err != nil {
-			return nil, err
-		}
-		b, err := decodeArg[B](s, dec)
+		a, b, err := decode2[A, B](s, dec)
 		if err != nil {
 			return nil, err
 		}
@@ -297,11 +301,7 @@ type Func3Of[A, B, C, T any] struct {
 func Func3[A, B, C, T any](f func(*Plan, A, B, C) *Dataset[T]) *Func3Of[A, B, C, T] {
 	e := register()
 	e.replay = replayer(func(s *Session, dec *gob.Decoder, p *Plan) (*Dataset[T], error) {
-		a, err := decodeArg[A](s, dec)
-		if err != nil {
-			return nil, err
-		}
-		b, err := decodeArg[B](s, dec)
+		a, b, err := decode2[A, B](s, dec)
 		if err != nil {
 			return nil, err
 		}
@@ -329,19 +329,11 @@ type Func4Of[A, B, C, D, T any] struct {
 func Func4[A, B, C, D, T any](f func(*Plan, A, B, C, D) *Dataset[T]) *Func4Of[A, B, C, D, T] {
 	e := register()
 	e.replay = replayer(func(s *Session, dec *gob.Decoder, p *Plan) (*Dataset[T], error) {
-		a, err := decodeArg[A](s, dec)
+		a, b, err := decode2[A, B](s, dec)
 		if err != nil {
 			return nil, err
 		}
-		b, err := decodeArg[B](s, dec)
-		if err != nil {
-			return nil, err
-		}
-		c, err := decodeArg[C](s, dec)
-		if err != nil {
-			return nil, err
-		}
-		d, err := decodeArg[D](s, dec)
+		c, d, err := decode2[C, D](s, dec)
 		if err != nil {
 			return nil, err
 		}
