@@ -97,3 +97,45 @@ func TestReplayRejectsUnknownFunctionsAndDatasets(t *testing.T) {
 		t.Fatalf("dataset argument without its call: %v", err)
 	}
 }
+
+var (
+	arity0 = Func0(func(p *Plan) *Dataset[int64] { return Range(p, 0, 5, 2) })
+	arity1 = Func1(func(p *Plan, n int64) *Dataset[int64] { return Range(p, 0, n, 2) })
+	arity3 = Func3(func(p *Plan, lo, hi int64, step string) *Dataset[string] {
+		return Map(Range(p, lo, hi, 3), func(i int64) string { return step + strings.Repeat("x", int(i)) })
+	})
+	arity4 = Func4(func(p *Plan, a *Dataset[int64], b *Dataset[string], k int, tag string) *Dataset[string] {
+		nums := Map(Import(p, a), func(i int64) string { return tag + strings.Repeat("n", int(i)*k) })
+		return Union(nums, Import(p, b))
+	})
+)
+
+func TestReplayEveryArity(t *testing.T) {
+	ctx := context.Background()
+	driver := testSession(t, "local[2]")
+	a := arity1.Call(driver, 4)
+	b := arity3.Call(driver, 1, 4, "s")
+	last := arity4.Call(driver, a, b, 2, "t")
+	zero := arity0.Call(driver)
+	want, err := Collect(ctx, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	executor := testSession(t, "local[1]")
+	for _, inv := range driver.callLog() {
+		if err := executor.replay(inv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, ok := executor.datasetByID(last.ID())
+	if !ok {
+		t.Fatal("the four-argument call's dataset was not rebuilt")
+	}
+	got, err := Collect(ctx, v.(*Dataset[string]))
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("replayed: %q, %v; driver: %q", got, err, want)
+	}
+	if _, ok := executor.datasetByID(zero.ID()); !ok {
+		t.Fatal("the argument-less call's dataset was not rebuilt")
+	}
+}
