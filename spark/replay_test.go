@@ -32,6 +32,19 @@ func testSession(t *testing.T, master string) *Session {
 	return s
 }
 
+// replayAll replays every call of driver, in order, in a new one-slot
+// session, as an executor process would.
+func replayAll(t *testing.T, driver *Session) *Session {
+	t.Helper()
+	executor := testSession(t, "local[1]")
+	for _, inv := range driver.callLog() {
+		if err := executor.replay(inv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return executor
+}
+
 // An executor replays the driver's calls and gets the same datasets, by
 // id, computing the same records.
 func TestReplayRebuildsTheDriversPlans(t *testing.T) {
@@ -45,12 +58,7 @@ func TestReplayRebuildsTheDriversPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A different default parallelism must not change the replayed plans.
-	executor := testSession(t, "local[1]")
-	for _, inv := range driver.callLog() {
-		if err := executor.replay(inv); err != nil {
-			t.Fatal(err)
-		}
-	}
+	executor := replayAll(t, driver)
 	for _, d := range []interface {
 		ID() int64
 		NumPartitions() int
@@ -121,12 +129,7 @@ func TestReplayEveryArity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	executor := testSession(t, "local[1]")
-	for _, inv := range driver.callLog() {
-		if err := executor.replay(inv); err != nil {
-			t.Fatal(err)
-		}
-	}
+	executor := replayAll(t, driver)
 	v, ok := executor.datasetByID(last.ID())
 	if !ok {
 		t.Fatal("the four-argument call's dataset was not rebuilt")

@@ -71,28 +71,18 @@ func (pairKV[K, V]) GosparkCodec() any {
 	if err != nil {
 		return fmt.Errorf("value: %w", err)
 	}
-	return Codec[pairKV[K, V]](pairKVCodec[K, V]{kc, vc})
+	return Codec[pairKV[K, V]](pairKVCodec[K, V]{kvOf[K, V]{kc, vc}})
 }
 
-type pairKVCodec[K, V any] struct {
-	k Codec[K]
-	v Codec[V]
-}
+// pairKVCodec is kvOf (bench_test.go) for pairKV, which has kv's layout.
+type pairKVCodec[K, V any] struct{ kvOf[K, V] }
 
 func (c pairKVCodec[K, V]) Append(dst []byte, p *pairKV[K, V]) []byte {
-	return c.v.Append(c.k.Append(dst, &p.Key), &p.Value)
+	return c.kvOf.Append(dst, (*kv[K, V])(p))
 }
 
 func (c pairKVCodec[K, V]) Decode(src []byte, p *pairKV[K, V]) (int, error) {
-	n, err := c.k.Decode(src, &p.Key)
-	if err != nil {
-		return 0, err
-	}
-	m, err := c.v.Decode(src[n:], &p.Value)
-	if err != nil {
-		return 0, err
-	}
-	return n + m, nil
+	return c.kvOf.Decode(src, (*kv[K, V])(p))
 }
 
 // upper supplies a codec built by this package (via Slice) through
