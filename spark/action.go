@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
+	"github.com/gospark/gospark/internal/scheduler"
 	"github.com/gospark/gospark/internal/task"
 )
 
@@ -30,7 +30,10 @@ func allPartitions(n int) []int {
 
 // runJob computes the given partitions of d; each partition's records go to
 // a fresh consumer and its result to onResult, on the caller's goroutine.
-func runJob[T any](ctx context.Context, d *Dataset[T], parts []int, newConsumer func(part int) *consumer[T], onResult func(part int, v any) error) error {
+// ra says what executor processes do with the records: for actRecords
+// they send them and newConsumer runs on the driver; the other kinds run
+// their built-in consumer wherever the task runs (newConsumer is unused).
+func runJob[T any](ctx context.Context, d *Dataset[T], parts []int, ra remoteAction, newConsumer func(part int) *consumer[T], onResult func(part int, v any) error) error {
 	if err := d.Err(); err != nil {
 		return err
 	}
@@ -38,6 +41,14 @@ func runJob[T any](ctx context.Context, d *Dataset[T], parts []int, newConsumer 
 	if err := s.usable(); err != nil {
 		return err
 	}
+	if ra.Kind != actRecords {
+		newConsumer = func(part int) *consumer[T] { return builtinConsumer[T](ra, part) }
+	}
+	spec, err := encodeGob(&ra)
+	if err != nil {
+		return fmt.Errorf("spark: encoding the action: %w", err)
+	}
+	action := &scheduler.Action{Spec: spec, Decode: decodeRemote(ra, newConsumer, resultCodec(s.env))}
 	result := func(ctx context.Context, tc *task.Context) (any, error) {
 		c := newConsumer(tc.Partition)
 		if err := d.run(ctx, tc, tc.Partition, c.sink); err != nil && !errors.Is(err, errStop) {
@@ -48,26 +59,21 @@ func runJob[T any](ctx context.Context, d *Dataset[T], parts []int, newConsumer 
 		}
 		return c.done()
 	}
-	return s.dag.RunJob(ctx, d.n, parts, result, onResult)
+	return s.dag.RunJob(ctx, d.n, parts, result, action, onResult)
 }
 
 // Count is the number of records.
 func Count[T any](ctx context.Context, d *Dataset[T]) (int64, error) {
 	var total int64
-	err := runJob(ctx, d, allPartitions(d.NumPartitions()), func(int) *consumer[T] {
-		var n int64
-		return &consumer[T]{
-			sink: func(b []T) error { n += int64(len(b)); return nil },
-			done: func() (any, error) { return n, nil },
-		}
-	}, func(_ int, v any) error { total += v.(int64); return nil })
+	err := runJob(ctx, d, allPartitions(d.NumPartitions()), remoteAction{Kind: actCount}, nil,
+		func(_ int, v any) error { total += v.(int64); return nil })
 	return total, err
 }
 
 // Collect returns every record, partition by partition, in order.
 func Collect[T any](ctx context.Context, d *Dataset[T]) ([]T, error) {
 	parts := make([][]T, d.NumPartitions())
-	err := runJob(ctx, d, allPartitions(d.NumPartitions()), func(int) *consumer[T] {
+	err := runJob(ctx, d, allPartitions(d.NumPartitions()), remoteAction{}, func(int) *consumer[T] {
 		var recs []T
 		return &consumer[T]{
 			sink: func(b []T) error { recs = append(recs, b...); return nil },
@@ -100,7 +106,7 @@ func Reduce[T any](ctx context.Context, d *Dataset[T], f func(T, T) T) (T, error
 		ok bool
 	}
 	var acc partial
-	err := runJob(ctx, d, allPartitions(d.NumPartitions()), func(int) *consumer[T] {
+	err := runJob(ctx, d, allPartitions(d.NumPartitions()), remoteAction{}, func(int) *consumer[T] {
 		var p partial
 		return &consumer[T]{
 			sink: func(b []T) error {
@@ -155,7 +161,7 @@ func Take[T any](ctx context.Context, d *Dataset[T], n int) ([]T, error) {
 		parts := allPartitions(total)[tried:min(tried+try, total)]
 		got := make(map[int][]T, len(parts))
 		want := n - len(out)
-		err := runJob(ctx, d, parts, func(int) *consumer[T] {
+		err := runJob(ctx, d, parts, remoteAction{Limit: want}, func(int) *consumer[T] {
 			var recs []T
 			return &consumer[T]{
 				sink: func(b []T) error {
@@ -196,7 +202,7 @@ func First[T any](ctx context.Context, d *Dataset[T]) (T, error) {
 // Foreach calls f for every record, in the tasks. f is called from
 // several partitions at once, so it must be safe for concurrent use.
 func Foreach[T any](ctx context.Context, d *Dataset[T], f func(T)) error {
-	return runJob(ctx, d, allPartitions(d.NumPartitions()), func(int) *consumer[T] {
+	return runJob(ctx, d, allPartitions(d.NumPartitions()), remoteAction{}, func(int) *consumer[T] {
 		return &consumer[T]{
 			sink: func(b []T) error {
 				for _, x := range b {
@@ -213,7 +219,7 @@ func Foreach[T any](ctx context.Context, d *Dataset[T], f func(T)) error {
 // and the driver adds the counts up, so the result must fit in memory.
 func CountByKey[K comparable, V any](ctx context.Context, d *Dataset[KV[K, V]]) (map[K]int64, error) {
 	counts := make(map[K]int64)
-	err := runJob(ctx, d, allPartitions(d.NumPartitions()), func(int) *consumer[KV[K, V]] {
+	err := runJob(ctx, d, allPartitions(d.NumPartitions()), remoteAction{}, func(int) *consumer[KV[K, V]] {
 		m := make(map[K]int64)
 		return &consumer[KV[K, V]]{
 			sink: func(b []KV[K, V]) error {
@@ -255,64 +261,7 @@ func SaveAsTextFile[T any](ctx context.Context, d *Dataset[T], path string) (err
 			os.RemoveAll(path)
 		}
 	}()
-	var mu sync.Mutex
-	err = runJob(ctx, d, allPartitions(d.NumPartitions()), func(part int) *consumer[T] {
-		var sb strings.Builder
-		var f *os.File
-		var werr error
-		name := fmt.Sprintf("part-%05d", part)
-		flush := func() error {
-			if werr != nil {
-				return werr
-			}
-			if f == nil {
-				mu.Lock()
-				f, werr = os.CreateTemp(tmp, name+"-*")
-				mu.Unlock()
-				if werr != nil {
-					return fmt.Errorf("SaveAsTextFile: %w", werr)
-				}
-			}
-			if _, werr = f.WriteString(sb.String()); werr != nil {
-				return fmt.Errorf("SaveAsTextFile: %w", werr)
-			}
-			sb.Reset()
-			return nil
-		}
-		abort := func() {
-			if f != nil {
-				f.Close()
-				os.Remove(f.Name())
-			}
-		}
-		return &consumer[T]{
-			sink: func(b []T) error {
-				for _, x := range b {
-					fmt.Fprintln(&sb, x)
-				}
-				if sb.Len() >= 1<<20 {
-					return flush()
-				}
-				return nil
-			},
-			abort: abort,
-			done: func() (any, error) {
-				if err := flush(); err != nil {
-					abort()
-					return nil, err
-				}
-				if err := f.Close(); err != nil {
-					os.Remove(f.Name())
-					return nil, fmt.Errorf("SaveAsTextFile: %w", err)
-				}
-				if err := os.Rename(f.Name(), filepath.Join(path, name)); err != nil {
-					os.Remove(f.Name())
-					return nil, fmt.Errorf("SaveAsTextFile: commit %s: %w", name, err)
-				}
-				return nil, nil
-			},
-		}
-	}, func(int, any) error { return nil })
+	err = runJob(ctx, d, allPartitions(d.NumPartitions()), remoteAction{Kind: actSave, Path: path}, nil, func(int, any) error { return nil })
 	if err != nil {
 		return err
 	}
@@ -323,4 +272,63 @@ func SaveAsTextFile[T any](ctx context.Context, d *Dataset[T], path string) (err
 		return fmt.Errorf("SaveAsTextFile: %w", err)
 	}
 	return nil
+}
+
+// saveConsumer writes partition part of SaveAsTextFile's output under
+// path/_temporary and renames it to path/part-NNNNN when done.
+func saveConsumer[T any](path string, part int) *consumer[T] {
+	tmp := filepath.Join(path, "_temporary")
+	var sb strings.Builder
+	var f *os.File
+	var werr error
+	name := fmt.Sprintf("part-%05d", part)
+	flush := func() error {
+		if werr != nil {
+			return werr
+		}
+		if f == nil {
+			f, werr = os.CreateTemp(tmp, name+"-*")
+			if werr != nil {
+				return fmt.Errorf("SaveAsTextFile: %w", werr)
+			}
+		}
+		if _, werr = f.WriteString(sb.String()); werr != nil {
+			return fmt.Errorf("SaveAsTextFile: %w", werr)
+		}
+		sb.Reset()
+		return nil
+	}
+	abort := func() {
+		if f != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}
+	return &consumer[T]{
+		sink: func(b []T) error {
+			for _, x := range b {
+				fmt.Fprintln(&sb, x)
+			}
+			if sb.Len() >= 1<<20 {
+				return flush()
+			}
+			return nil
+		},
+		abort: abort,
+		done: func() (any, error) {
+			if err := flush(); err != nil {
+				abort()
+				return nil, err
+			}
+			if err := f.Close(); err != nil {
+				os.Remove(f.Name())
+				return nil, fmt.Errorf("SaveAsTextFile: %w", err)
+			}
+			if err := os.Rename(f.Name(), filepath.Join(path, name)); err != nil {
+				os.Remove(f.Name())
+				return nil, fmt.Errorf("SaveAsTextFile: commit %s: %w", name, err)
+			}
+			return nil, nil
+		},
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/scheduler"
 	"github.com/gospark/gospark/internal/task"
 )
 
@@ -73,6 +74,18 @@ type Plan struct {
 	shuffle  int
 	err      error
 	datasets map[int64]any // id -> *Dataset[T] built in this plan
+	shuffles map[int64]*scheduler.ShuffleDep
+}
+
+// registerShuffle records a shuffle declared in the plan, so that an
+// executor can find the map task of a shuffle by its id.
+func (p *Plan) registerShuffle(dep *scheduler.ShuffleDep) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shuffles == nil {
+		p.shuffles = make(map[int64]*scheduler.ShuffleDep)
+	}
+	p.shuffles[dep.ID] = dep
 }
 
 // register records a dataset built in the plan.

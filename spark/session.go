@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gospark/gospark/internal/cluster"
 	"github.com/gospark/gospark/internal/compress"
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/executor"
@@ -36,7 +37,13 @@ type Session struct {
 	localDir string
 
 	env      *task.Env
-	backend  *executor.Local
+	backend  scheduler.Backend
+	local    *executor.Local // local[N]: tasks run here
+	driver   *cluster.Driver // local-cluster: the executors' endpoint
+	procs    *cluster.Local  // local-cluster: the executor processes
+	secret   string          // spark.authenticate's secret, given or made up
+	tasks    *scheduler.TaskScheduler
+	tracker  *scheduler.MapOutputTracker
 	dag      *scheduler.DAGScheduler
 	console  *consoleProgress
 	memLimit int64 // the memory limit before the session set its own
@@ -46,9 +53,19 @@ type Session struct {
 
 	mu       sync.Mutex
 	stopped  bool
-	accums   map[int64]func(any)
+	accums   map[int64]accumSink
 	calls    []invocation  // calls of plan functions, in order
 	datasets map[int64]any // id -> *Dataset[T] built by those calls
+	shuffles map[int64]*scheduler.ShuffleDep
+	// Driver of executor processes: how many calls each executor was sent,
+	// and the broadcast values they may ask for.
+	sentCalls  map[string]int
+	broadcasts map[int64]func() ([]byte, error)
+	// Executor process: the link to the driver, replay progress and the
+	// broadcast values fetched.
+	exec    *cluster.Executor
+	catchup replayState
+	bcasts  map[int64][]byte
 }
 
 // SessionOption configures a Session.
@@ -83,12 +100,14 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spark: %w", err)
 	}
-	if m.Kind != master.Local {
-		return nil, fmt.Errorf("spark: master %q: this build runs applications in local[N] mode only "+
-			"(local-cluster and k8s:// executors are not available yet)", m.Raw)
+	if os.Getenv(cluster.EnvRole) == cluster.RoleExecutor {
+		runExecutor(ctx, conf, m) // never returns
+	}
+	if m.Kind == master.Kubernetes {
+		return nil, fmt.Errorf("spark: master %q: k8s:// executors are not available yet; use local[N] or local-cluster[N,C,M]", m.Raw)
 	}
 	freezeRegistry()
-	s := &Session{conf: conf, master: m, accums: make(map[int64]func(any)), datasets: make(map[int64]any)}
+	s := newSessionState(conf, m)
 	s.appID = fmt.Sprintf("local-%d", time.Now().UnixMilli())
 	s.appName = conf.String("spark.app.name")
 	if s.appName == "" {
@@ -104,6 +123,12 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 	}
 	s.log.Info("session started", "name", s.appName, "master", m.Raw, "local_dir", s.localDir)
 	return s, nil
+}
+
+func newSessionState(conf *config.Conf, m master.Master) *Session {
+	return &Session{conf: conf, master: m, accums: make(map[int64]accumSink), datasets: make(map[int64]any),
+		shuffles: make(map[int64]*scheduler.ShuffleDep), sentCalls: make(map[string]int),
+		broadcasts: make(map[int64]func() ([]byte, error)), bcasts: make(map[int64][]byte)}
 }
 
 func newLogger(conf *config.Conf) *slog.Logger {
@@ -126,6 +151,51 @@ func newLogger(conf *config.Conf) *slog.Logger {
 func (s *Session) start() error {
 	conf := s.conf
 	cores := s.master.Threads
+	if s.master.Kind == master.LocalCluster {
+		cores = 1 // the driver runs no tasks, only what actions do on their results
+	}
+	// In local mode the driver's memory is the executor's, as in Spark.
+	heap := conf.Bytes("spark.driver.memory")
+	if err := s.setupEnv(executor.DriverID, "", heap, cores); err != nil {
+		return err
+	}
+	tracker := scheduler.NewMapOutputTracker()
+	s.tracker = tracker
+	s.env.MapOutputs = tracker
+	maxFailures := conf.Int("spark.task.maxFailures")
+	if s.master.MaxFailures > 0 {
+		maxFailures = s.master.MaxFailures
+	}
+	var listener scheduler.Listener = scheduler.NopListener{}
+	if conf.Bool("spark.ui.showConsoleProgress") && progress.IsTerminal(os.Stderr) {
+		s.console = newConsoleProgress(os.Stderr)
+		listener = s.console
+	}
+	if s.master.Kind == master.LocalCluster {
+		if err := s.startDriverEndpoint(); err != nil {
+			return err
+		}
+	} else {
+		s.local = executor.NewLocal(s.env, cores)
+		s.backend = s.local
+	}
+	s.tasks = scheduler.NewTaskScheduler(s.backend, maxFailures, s.log)
+	s.dag = scheduler.NewDAGScheduler(s.tasks, tracker, scheduler.Options{
+		MaxStageAttempts: conf.Int("spark.stage.maxConsecutiveAttempts"),
+		Listener:         listener,
+		OnAccums:         s.applyAccums,
+		Log:              s.log,
+	})
+	if s.master.Kind == master.LocalCluster {
+		return s.startExecutorProcesses()
+	}
+	return nil
+}
+
+// setupEnv creates the process's local directory and task environment.
+// suffix tells executors' directories apart.
+func (s *Session) setupEnv(execID, suffix string, heap int64, cores int) error {
+	conf := s.conf
 	base := conf.String("spark.local.dir")
 	if first, _, ok := strings.Cut(base, ","); ok {
 		base = first
@@ -133,13 +203,11 @@ func (s *Session) start() error {
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return fmt.Errorf("spark: spark.local.dir %s: %w", base, err)
 	}
-	dir, err := os.MkdirTemp(base, "gospark-"+s.appID+"-")
+	dir, err := os.MkdirTemp(base, "gospark-"+s.appID+suffix+"-")
 	if err != nil {
 		return fmt.Errorf("spark: spark.local.dir %s: %w", base, err)
 	}
 	s.localDir = dir
-	// In local mode the driver's memory is the executor's, as in Spark.
-	heap := conf.Bytes("spark.driver.memory")
 	mem, err := memory.New(heap, cores, conf.Float("spark.memory.fraction"))
 	if err != nil {
 		return fmt.Errorf("spark: %w", err)
@@ -159,39 +227,20 @@ func (s *Session) start() error {
 	if conf.Bool("spark.shuffle.spill.compress") {
 		shuf.SpillCodec = c
 	}
-	tracker := scheduler.NewMapOutputTracker()
 	filesDir := filepath.Join(dir, filesDirName)
 	if err := addFiles(conf.String("spark.files"), filesDir); err != nil {
 		return err
 	}
 	s.env = &task.Env{
-		ExecutorID: executor.DriverID,
+		ExecutorID: execID,
 		Conf:       conf,
 		LocalDir:   dir,
 		FilesDir:   filesDir,
 		Memory:     mem,
 		Blocks:     storage.New(mem, dir),
-		MapOutputs: tracker,
 		Fetcher:    shuffle.LocalFetcher{},
 		Shuffle:    shuf,
 	}
-	s.backend = executor.NewLocal(s.env, cores)
-	maxFailures := conf.Int("spark.task.maxFailures")
-	if s.master.MaxFailures > 0 {
-		maxFailures = s.master.MaxFailures
-	}
-	var listener scheduler.Listener = scheduler.NopListener{}
-	if conf.Bool("spark.ui.showConsoleProgress") && progress.IsTerminal(os.Stderr) {
-		s.console = newConsoleProgress(os.Stderr)
-		listener = s.console
-	}
-	ts := scheduler.NewTaskScheduler(s.backend, maxFailures, s.log)
-	s.dag = scheduler.NewDAGScheduler(ts, tracker, scheduler.Options{
-		MaxStageAttempts: conf.Int("spark.stage.maxConsecutiveAttempts"),
-		Listener:         listener,
-		OnAccums:         s.applyAccums,
-		Log:              s.log,
-	})
 	return nil
 }
 
@@ -237,22 +286,26 @@ func (s *Session) Logger() *slog.Logger { return s.log }
 func (s *Session) LocalDir() string { return s.localDir }
 
 func (s *Session) newPlan(e *funcEntry, seq int64) *Plan {
-	return &Plan{
-		seq: seq, fn: e, conf: s.conf, env: s.env, sess: s,
-		parallelism: s.DefaultParallelism(), explicitParallelism: s.explicitParallelism(),
+	p := &Plan{seq: seq, fn: e, conf: s.conf, env: s.env, sess: s, explicitParallelism: s.explicitParallelism()}
+	if s.backend != nil { // executors take the driver's parallelism from the call
+		p.parallelism = s.DefaultParallelism()
 	}
+	return p
 }
 
 // adopt records a sealed plan's call and datasets.
 func (s *Session) adopt(p *Plan, inv invocation) {
 	p.mu.Lock()
-	built := p.datasets
+	built, shuffles := p.datasets, p.shuffles
 	p.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, inv)
 	for id, d := range built {
 		s.datasets[id] = d
+	}
+	for id, dep := range shuffles {
+		s.shuffles[id] = dep
 	}
 }
 
@@ -322,7 +375,10 @@ func (s *Session) Stop() error {
 	}
 	s.stopped = true
 	s.mu.Unlock()
-	s.backend.Wait()
+	if s.local != nil {
+		s.local.Wait()
+	}
+	s.stopExecutors()
 	s.cleanup()
 	s.log.Info("session stopped")
 	return nil
@@ -349,8 +405,16 @@ func (s *Session) applyAccums(updates map[int64]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, v := range updates {
-		if apply, ok := s.accums[id]; ok {
-			apply(v)
+		a, ok := s.accums[id]
+		if !ok {
+			continue
 		}
+		if enc, ok := v.(scheduler.EncodedAccum); ok {
+			if err := a.applyEncoded(enc); err != nil {
+				s.log.Error("accumulator update from an executor", "accumulator", id, "error", err)
+			}
+			continue
+		}
+		a.apply(v)
 	}
 }

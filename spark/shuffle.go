@@ -31,7 +31,7 @@ func newShuffleDep[S any](p *Plan, parent *node, n int, enc codec.Codec[S], part
 	if part == nil {
 		part = func(*S) int { panic("spark: shuffle record written without a partition") }
 	}
-	return &scheduler.ShuffleDep{
+	dep := &scheduler.ShuffleDep{
 		ID:        id,
 		NumReduce: n,
 		Map: func(ctx context.Context, tc *task.Context) (any, error) {
@@ -47,6 +47,8 @@ func newShuffleDep[S any](p *Plan, parent *node, n int, enc codec.Codec[S], part
 			return w.Commit()
 		},
 	}
+	p.registerShuffle(dep)
+	return dep
 }
 
 // readShuffle streams reduce partition part of a shuffle to sink.

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"sync"
@@ -58,6 +57,8 @@ func SortByKeyFunc[K comparable, V any](d *Dataset[KV[K, V]], compare func(a, b 
 		})
 	if dep != nil {
 		dep.Prepare = func(ctx context.Context) error { return sampleBounds(ctx, rp, d) }
+		dep.State = rp.state
+		dep.SetState = rp.setState
 	}
 	return ds
 }
@@ -75,6 +76,36 @@ type rangePartitioner[K comparable] struct {
 func (r *rangePartitioner[K]) partition(k K) int {
 	// First bound not below k; keys above every bound go last.
 	return sort.Search(len(r.bounds), func(i int) bool { return r.compare(r.bounds[i], k) >= 0 })
+}
+
+// state encodes the boundaries for map tasks in executor processes.
+func (r *rangePartitioner[K]) state() ([]byte, error) {
+	enc, err := codec.For[[]K]()
+	if err != nil {
+		return nil, fmt.Errorf("SortByKey: keys cannot be sent to executors: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return enc.Append(nil, &r.bounds), nil
+}
+
+// setState installs the driver's boundaries (executor side).
+func (r *rangePartitioner[K]) setState(b []byte) error {
+	enc, err := codec.For[[]K]()
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return nil // the boundaries never change once computed
+	}
+	var bounds []K
+	if _, err := enc.Decode(b, &bounds); err != nil {
+		return err
+	}
+	r.bounds, r.done = bounds, true
+	return nil
 }
 
 type keySample[K any] struct {
@@ -96,26 +127,13 @@ func sampleBounds[K comparable, V any](ctx context.Context, r *rangePartitioner[
 	total := min(20*r.n, 1_000_000)
 	per := (3*total + d.n.nparts - 1) / d.n.nparts
 	samples := make([]keySample[K], d.n.nparts)
-	err := runJob(ctx, d, allPartitions(d.n.nparts), func(part int) *consumer[KV[K, V]] {
-		rng := rand.New(rand.NewPCG(uint64(part), 0x5a3b1e))
-		var s keySample[K]
-		return &consumer[KV[K, V]]{
-			sink: func(b []KV[K, V]) error {
-				for i := range b {
-					// Reservoir sampling keeps a uniform sample of `per` keys.
-					if len(s.keys) < per {
-						s.keys = append(s.keys, b[i].Key)
-					} else if j := rng.Int64N(s.count + 1); j < int64(per) {
-						s.keys[j] = b[i].Key
-					}
-					s.count++
-				}
-				return nil
-			},
-			done: func() (any, error) { return s, nil },
+	err := runJob(ctx, d, allPartitions(d.n.nparts), remoteAction{Kind: actSample, Per: per}, nil, func(part int, v any) error {
+		sm := v.(sampled[KV[K, V]])
+		ks := keySample[K]{count: sm.Count, keys: make([]K, len(sm.Recs))}
+		for i := range sm.Recs {
+			ks.keys[i] = sm.Recs[i].Key
 		}
-	}, func(part int, v any) error {
-		samples[part] = v.(keySample[K])
+		samples[part] = ks
 		return nil
 	})
 	if err != nil {

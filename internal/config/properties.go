@@ -140,7 +140,11 @@ var appProperties = []Property{
 	{Name: "spark.network.timeout", Kind: Duration, Default: "120s", TimeUnit: "s", Validate: positiveDuration("s"),
 		Doc: "Default timeout of network operations, and how long the driver waits for an executor's heartbeat before declaring it lost (seconds when no unit is given)."},
 	{Name: "spark.authenticate", Kind: Bool, Default: "false",
-		Doc: "Require a shared secret on connections between the driver, executors and the shuffle service."},
+		Doc: "Require a shared secret on connections between the driver, executors and the shuffle service. Unset, it is on for local-cluster and k8s:// masters (executors in other processes) and off for local[N]."},
+	{Name: "spark.network.crypto.enabled", Kind: Bool, Default: "false",
+		Doc: "Encrypt the connections between the driver and executors (TLS 1.3 with ephemeral certificates, bound to the spark.authenticate secret, which must be on)."},
+	{Name: "spark.driver.maxResultSize", Kind: Bytes, Default: "1g", ByteUnit: "b",
+		Doc: "Most bytes one task of an action may send back to the driver (records of Collect, Reduce, Foreach, CountByKey, Take); 0 means no limit."},
 	{Name: "spark.authenticate.secret", Kind: String,
 		Doc: "The shared secret for spark.authenticate. On Kubernetes one is generated when unset."},
 

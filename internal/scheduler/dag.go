@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -96,6 +98,16 @@ func NewDAGScheduler(ts *TaskScheduler, tracker *MapOutputTracker, o Options) *D
 // Tracker is the scheduler's map output tracker.
 func (d *DAGScheduler) Tracker() *MapOutputTracker { return d.tracker }
 
+// ExecutorLost forgets the map outputs of an executor that is gone, so that
+// the stages needing them recompute them, and logs which they were.
+func (d *DAGScheduler) ExecutorLost(executorID, reason string) {
+	lost := d.tracker.UnregisterExecutor(executorID)
+	d.log.Warn("executor lost", "executor", executorID, "reason", reason)
+	for _, id := range slices.Sorted(maps.Keys(lost)) {
+		d.log.Warn("map outputs lost with their executor", "executor", executorID, "shuffle", id, "maps", lost[id])
+	}
+}
+
 func (d *DAGScheduler) newStageLocked(n Node, sd *ShuffleDep) *Stage {
 	s := &Stage{ID: d.nextStage, Node: n, Shuffle: sd}
 	d.nextStage++
@@ -184,6 +196,7 @@ type job struct {
 	final      *Stage
 	partitions []int
 	result     task.Func
+	action     *Action
 	onResult   func(p int, v any) error
 
 	events   chan event
@@ -200,7 +213,7 @@ type job struct {
 // for each and onResult (on the caller's goroutine) with its value. It
 // returns when every partition is done, when a task fails for good, or when
 // ctx ends.
-func (d *DAGScheduler) RunJob(ctx context.Context, final Node, partitions []int, result task.Func, onResult func(p int, v any) error) error {
+func (d *DAGScheduler) RunJob(ctx context.Context, final Node, partitions []int, result task.Func, action *Action, onResult func(p int, v any) error) error {
 	d.mu.Lock()
 	id := d.nextJob
 	d.nextJob++
@@ -210,7 +223,7 @@ func (d *DAGScheduler) RunJob(ctx context.Context, final Node, partitions []int,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	j := &job{
-		d: d, id: id, ctx: ctx, final: fs, partitions: partitions, result: result, onResult: onResult,
+		d: d, id: id, ctx: ctx, final: fs, partitions: partitions, result: result, action: action, onResult: onResult,
 		events: make(chan event, 256), done: make(chan struct{}),
 		waiting: map[*Stage]bool{}, running: map[*Stage]bool{}, pending: map[*Stage]map[int]bool{},
 		finished: map[int]bool{}, failed: map[*Stage]bool{},
@@ -322,9 +335,12 @@ func (j *job) submitTasks(s *Stage) error {
 	j.running[s] = true
 	pend := make(map[int]bool, len(parts))
 	j.pending[s] = pend
-	run, kind := j.result, task.Result
+	run, kind, action := j.result, task.Result, j.action
 	if s.Shuffle != nil {
-		run, kind = s.Shuffle.Map, task.ShuffleMap
+		run, kind, action = s.Shuffle.Map, task.ShuffleMap, nil
+		if j.d.tracker.Registered(s.Shuffle.ID) {
+			j.d.log.Warn("recomputing lost map outputs", "stage", s.ID, "shuffle", s.Shuffle.ID, "maps", parts)
+		}
 		if s.Shuffle.Prepare != nil {
 			if err := s.Shuffle.Prepare(j.ctx); err != nil {
 				return fmt.Errorf("stage %d (%s): %w", s.ID, s.Name(), err)
@@ -335,7 +351,8 @@ func (j *job) submitTasks(s *Stage) error {
 	tasks := make([]*Task, len(parts))
 	for i, p := range parts {
 		pend[p] = true
-		tasks[i] = &Task{ID: j.d.tasks.NewTaskID(), JobID: j.id, StageID: s.ID, StageAttempt: attempt, Partition: p, Kind: kind, Run: run}
+		tasks[i] = &Task{ID: j.d.tasks.NewTaskID(), JobID: j.id, StageID: s.ID, StageAttempt: attempt, Partition: p, Kind: kind, Run: run,
+			Node: s.Node, Shuffle: s.Shuffle, Action: action}
 	}
 	j.inflight += len(tasks)
 	j.d.listener.StageSubmitted(s.ID, attempt, len(tasks), s.Name())

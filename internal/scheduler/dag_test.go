@@ -68,7 +68,7 @@ func TestStageFailsAfterConsecutiveFetchFailures(t *testing.T) {
 	err := d.RunJob(context.Background(), final, []int{0, 1}, func(context.Context, *task.Context) (any, error) {
 		resultRuns.Add(1)
 		return nil, &shuffle.FetchFailedError{ShuffleID: 7, MapIndex: 1, ExecutorID: "e1", Err: errors.New("gone")}
-	}, func(int, any) error { return nil })
+	}, nil, func(int, any) error { return nil })
 	b.wg.Wait()
 	var sf *StageFailedError
 	if !errors.As(err, &sf) || sf.Attempts != 3 {
@@ -96,7 +96,7 @@ func TestFetchFailureIsNotATaskRetry(t *testing.T) {
 			return nil, &shuffle.FetchFailedError{ShuffleID: 7, MapIndex: 0, ExecutorID: "e1", Err: errors.New("gone")}
 		}
 		return tc.Partition * 10, nil
-	}, func(p int, v any) error { got[p] = v; return nil })
+	}, nil, func(p int, v any) error { got[p] = v; return nil })
 	b.wg.Wait()
 	if err != nil {
 		t.Fatalf("a fetch failure followed by success: %v", err)
@@ -122,7 +122,7 @@ func TestCancelledJobWaitsForItsTasks(t *testing.T) {
 		<-ctx.Done()
 		finished.Add(1)
 		return nil, ctx.Err()
-	}, func(int, any) error { return nil })
+	}, nil, func(int, any) error { return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("RunJob after cancel: %v", err)
 	}

@@ -56,6 +56,17 @@ func (s *TaskScheduler) Submit(ctx context.Context, tasks []*Task, onStart func(
 	s.dispatch()
 }
 
+// Revive offers queued tasks to the executors again, after one registered.
+func (s *TaskScheduler) Revive() { s.dispatch() }
+
+// ExecutorRemoved forgets a lost executor's slots. The backend fails the
+// tasks that were running on it.
+func (s *TaskScheduler) ExecutorRemoved(id string) {
+	s.mu.Lock()
+	delete(s.busy, id)
+	s.mu.Unlock()
+}
+
 // dispatch launches queued tasks while slots are free.
 func (s *TaskScheduler) dispatch() {
 	type launch struct {
@@ -89,7 +100,9 @@ func (s *TaskScheduler) dispatch() {
 
 func (s *TaskScheduler) finished(exec string, q *queued, r Result) {
 	s.mu.Lock()
-	s.busy[exec]--
+	if s.busy[exec] > 0 {
+		s.busy[exec]--
+	}
 	s.mu.Unlock()
 	r.Task = q.t
 	r.ExecutorID = exec

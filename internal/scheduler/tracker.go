@@ -40,20 +40,20 @@ func (m *MapOutputTracker) Unregister(shuffleID int64, mapIndex int) {
 }
 
 // UnregisterExecutor forgets every output an executor wrote and returns
-// how many it dropped.
-func (m *MapOutputTracker) UnregisterExecutor(executorID string) int {
+// the map indexes it dropped, by shuffle.
+func (m *MapOutputTracker) UnregisterExecutor(executorID string) map[int64][]int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n := 0
-	for _, outs := range m.outputs {
+	lost := make(map[int64][]int)
+	for id, outs := range m.outputs {
 		for i, st := range outs {
 			if st != nil && st.ExecutorID == executorID {
 				outs[i] = nil
-				n++
+				lost[id] = append(lost[id], i)
 			}
 		}
 	}
-	return n
+	return lost
 }
 
 // UnregisterShuffleOnExecutor forgets every output of one shuffle that an
@@ -69,6 +69,15 @@ func (m *MapOutputTracker) UnregisterShuffleOnExecutor(shuffleID int64, executor
 		}
 	}
 	return n
+}
+
+// Registered reports whether any output of the shuffle was ever
+// registered (so that missing ones were lost rather than never computed).
+func (m *MapOutputTracker) Registered(shuffleID int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.outputs[shuffleID]
+	return ok
 }
 
 // Missing lists the map partitions of a shuffle with no registered output.

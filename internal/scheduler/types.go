@@ -38,6 +38,10 @@ type ShuffleDep struct {
 	// Prepare, when set, runs on the driver before the map stage's tasks
 	// are first submitted (a range partitioner samples its input here).
 	Prepare func(ctx context.Context) error
+	// State, when set, encodes what Prepare computed, for map tasks that
+	// run in other processes (they apply it with SetState).
+	State    func() ([]byte, error)
+	SetState func([]byte) error
 }
 
 // Task is one attempt to compute one partition of a stage.
@@ -50,7 +54,26 @@ type Task struct {
 	Attempt      int
 	Kind         task.Kind
 	Run          task.Func
+	// Node is the dataset the stage computes; Shuffle is set for map
+	// tasks. Backends that run tasks in other processes describe the task
+	// by them instead of Run.
+	Node    Node
+	Shuffle *ShuffleDep
+	// Action is the job's result action, for result tasks.
+	Action *Action
 }
+
+// Action describes a job's result action to executors in other processes:
+// Spec says what an executor does with each partition's records, Decode
+// turns what it sends back into the value the job's onResult expects.
+type Action struct {
+	Spec   []byte
+	Decode func(part int, payload []byte) (any, error)
+}
+
+// EncodedAccum is an accumulator update that arrived from another process,
+// still encoded; the session that owns the accumulator decodes it.
+type EncodedAccum []byte
 
 // Name is the task's name in Spark's style: "task 3.1 in stage 2.0 (TID 17)".
 func (t *Task) Name() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/gospark/gospark/internal/codec"
 	"github.com/gospark/gospark/internal/compress"
@@ -22,7 +23,13 @@ func Read[T any](ctx context.Context, statuses []*MapStatus, reduce int, opts *O
 	dec codec.Codec[T], sink func([]T) error) error {
 	batch := make([]T, BatchSize)
 	n := 0
-	for _, st := range statuses {
+	open := func(i int) (io.ReadCloser, error) { return f.Open(ctx, statuses[i], reduce) }
+	if rf, ok := f.(RemoteFetcher); ok {
+		pf := startPrefetch(ctx, rf, statuses, reduce)
+		defer pf.stop()
+		open = pf.open
+	}
+	for i, st := range statuses {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -32,7 +39,7 @@ func Read[T any](ctx context.Context, statuses []*MapStatus, reduce int, opts *O
 		fail := func(err error) error {
 			return &FetchFailedError{ShuffleID: st.ShuffleID, MapIndex: st.MapIndex, ExecutorID: st.ExecutorID, Reduce: reduce, Err: err}
 		}
-		rc, err := f.Open(ctx, st, reduce)
+		rc, err := open(i)
 		if err != nil {
 			return fail(err)
 		}
@@ -72,4 +79,138 @@ func Read[T any](ctx context.Context, statuses []*MapStatus, reduce int, opts *O
 		return sink(batch[:n])
 	}
 	return nil
+}
+
+// prefetch fetches the remote blocks of a reduce partition ahead of the
+// reader, several at a time, while the fetched but unread bytes stay under
+// the fetcher's MaxInFlight (a block larger than that is fetched alone).
+type prefetch struct {
+	ctx      context.Context
+	cancel   context.CancelFunc
+	f        RemoteFetcher
+	statuses []*MapStatus
+	reduce   int
+	slots    []chan fetched
+	limit    int64
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	inflight int64
+	wg       sync.WaitGroup
+}
+
+type fetched struct {
+	rc   io.ReadCloser
+	size int64
+	err  error
+}
+
+// fetchConcurrency is how many block requests a reducer has out at once.
+const fetchConcurrency = 5
+
+func startPrefetch(ctx context.Context, f RemoteFetcher, statuses []*MapStatus, reduce int) *prefetch {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &prefetch{ctx: ctx, cancel: cancel, f: f, statuses: statuses, reduce: reduce,
+		slots: make([]chan fetched, len(statuses)), limit: f.MaxInFlight()}
+	if p.limit <= 0 {
+		p.limit = 48 << 20
+	}
+	p.cond = sync.NewCond(&p.mu)
+	var todo []int
+	for i, st := range statuses {
+		if f.IsRemote(st) && (reduce >= len(st.Sizes) || st.Sizes[reduce] > 0) {
+			p.slots[i] = make(chan fetched, 1)
+			todo = append(todo, i)
+		}
+	}
+	stopWake := context.AfterFunc(ctx, func() {
+		p.mu.Lock()
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	})
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer stopWake()
+		sem := make(chan struct{}, fetchConcurrency)
+		for _, i := range todo {
+			size := int64(0)
+			if reduce < len(statuses[i].Sizes) {
+				size = statuses[i].Sizes[reduce]
+			}
+			size = min(size, p.limit)
+			p.mu.Lock()
+			for p.inflight > 0 && p.inflight+size > p.limit && ctx.Err() == nil {
+				p.cond.Wait()
+			}
+			p.inflight += size
+			p.mu.Unlock()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				p.slots[i] <- fetched{size: size, err: ctx.Err()}
+				continue
+			}
+			p.wg.Add(1)
+			go func(i int) {
+				defer p.wg.Done()
+				rc, err := f.Open(ctx, statuses[i], reduce)
+				<-sem
+				p.slots[i] <- fetched{rc: rc, size: size, err: err}
+			}(i)
+		}
+	}()
+	return p
+}
+
+func (p *prefetch) release(n int64) {
+	p.mu.Lock()
+	p.inflight -= n
+	p.cond.Broadcast()
+	p.mu.Unlock()
+}
+
+// open returns map output i: fetched ahead when remote, opened now when not.
+func (p *prefetch) open(i int) (io.ReadCloser, error) {
+	if p.slots[i] == nil {
+		return p.f.Open(p.ctx, p.statuses[i], p.reduce)
+	}
+	r := <-p.slots[i]
+	p.slots[i] = nil
+	if r.err != nil {
+		p.release(r.size)
+		return nil, r.err
+	}
+	return &releasing{ReadCloser: r.rc, release: func() { p.release(r.size) }}, nil
+}
+
+// stop cancels the fetches still out and releases what they hold.
+func (p *prefetch) stop() {
+	p.cancel()
+	p.wg.Wait()
+	for _, ch := range p.slots {
+		if ch == nil {
+			continue
+		}
+		select {
+		case r := <-ch:
+			if r.rc != nil {
+				r.rc.Close()
+			}
+		default:
+		}
+	}
+}
+
+type releasing struct {
+	io.ReadCloser
+	release func()
+	once    sync.Once
+}
+
+func (r *releasing) Close() error {
+	r.once.Do(r.release)
+	return r.ReadCloser.Close()
 }

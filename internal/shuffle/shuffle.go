@@ -64,6 +64,7 @@ type MapStatus struct {
 	ShuffleID  int64
 	MapIndex   int
 	ExecutorID string
+	Addr       string // the executor's block server, when it runs in another process
 	DataFile   string
 	IndexFile  string
 	Sizes      []int64 // compressed bytes per reduce partition
@@ -90,6 +91,15 @@ func (e *FetchFailedError) Unwrap() error { return e.Err }
 // Fetcher opens the byte range of one reduce partition in one map output.
 type Fetcher interface {
 	Open(ctx context.Context, st *MapStatus, reduce int) (io.ReadCloser, error)
+}
+
+// RemoteFetcher is a Fetcher of map output on other machines or
+// processes: Read fetches remote blocks ahead, in parallel, holding at
+// most MaxInFlight bytes (spark.reducer.maxSizeInFlight).
+type RemoteFetcher interface {
+	Fetcher
+	IsRemote(st *MapStatus) bool
+	MaxInFlight() int64
 }
 
 // LocalFetcher reads map output files from this machine's disk.

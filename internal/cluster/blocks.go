@@ -1,0 +1,233 @@
+package cluster
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/gospark/gospark/internal/rpc"
+	"github.com/gospark/gospark/internal/shuffle"
+)
+
+// Frame kinds of the block protocol.
+const (
+	frameShuffleReq = 'S'
+	frameData       = 'D'
+	frameError      = 'E'
+)
+
+// serveBlocks answers block requests on one authenticated connection:
+// each request names a map output (its data and index files, which must
+// be this executor's) and a reduce partition; the answer is that
+// partition's bytes.
+func serveBlocks(c net.Conn, localDir string, log *slog.Logger) {
+	defer c.Close()
+	r := bufio.NewReaderSize(c, 16<<10)
+	w := bufio.NewWriterSize(c, 256<<10)
+	dir := shuffle.Dir(localDir)
+	var buf []byte
+	for {
+		kind, req, err := rpc.ReadFrame(r, buf)
+		if err != nil {
+			return
+		}
+		buf = req
+		if kind != frameShuffleReq {
+			log.Warn("block server: unknown request", "kind", kind, "remote", c.RemoteAddr().String())
+			return
+		}
+		if err := answerShuffle(w, dir, req); err != nil {
+			if errors.Is(err, errHalfSent) {
+				log.Warn("block server", "error", err)
+				return
+			}
+			if werr := rpc.WriteFrame(w, frameError, []byte(err.Error())); werr != nil {
+				return
+			}
+		}
+		if err := w.Flush(); err != nil {
+			return
+		}
+	}
+}
+
+func answerShuffle(w io.Writer, dir string, req []byte) error {
+	reduce, dataFile, indexFile, err := decodeShuffleReq(req)
+	if err != nil {
+		return err
+	}
+	for _, f := range []string{dataFile, indexFile} {
+		if rel, err := filepath.Rel(dir, f); err != nil || strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
+			return fmt.Errorf("%s is not a shuffle file of this executor", f)
+		}
+	}
+	st := &shuffle.MapStatus{DataFile: dataFile, IndexFile: indexFile}
+	rc, err := shuffle.LocalFetcher{}.Open(context.Background(), st, reduce)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	sr, ok := rc.(interface{ Size() int64 })
+	if !ok {
+		return errors.New("block server: unsized block")
+	}
+	if err := rpc.WriteFrameHeader(w, frameData, sr.Size()); err != nil {
+		return err
+	}
+	n, err := io.Copy(w, rc)
+	if err == nil && n != sr.Size() {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", errHalfSent, err)
+	}
+	return nil
+}
+
+// errHalfSent is a failure after the answer's header went out: the
+// connection must end so that the client sees it.
+var errHalfSent = errors.New("block server: block cut short")
+
+func encodeShuffleReq(reduce int, dataFile, indexFile string) []byte {
+	b := binary.AppendUvarint(nil, uint64(reduce))
+	b = binary.AppendUvarint(b, uint64(len(dataFile)))
+	b = append(b, dataFile...)
+	b = binary.AppendUvarint(b, uint64(len(indexFile)))
+	return append(b, indexFile...)
+}
+
+func decodeShuffleReq(b []byte) (reduce int, dataFile, indexFile string, err error) {
+	bad := errors.New("block server: malformed request")
+	r, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, "", "", bad
+	}
+	b = b[n:]
+	str := func() (string, bool) {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return "", false
+		}
+		s := string(b[n : n+int(l)])
+		b = b[n+int(l):]
+		return s, true
+	}
+	d, ok1 := str()
+	i, ok2 := str()
+	if !ok1 || !ok2 {
+		return 0, "", "", bad
+	}
+	return int(r), d, i, nil
+}
+
+// Fetcher reads map output: this executor's own from its disk, other
+// executors' from their block servers, over pooled connections.
+type Fetcher struct {
+	self        string
+	sec         *rpc.Security
+	maxInFlight int64
+
+	mu   sync.Mutex
+	idle map[string][]net.Conn
+}
+
+// NewFetcher returns a fetcher for executor self.
+func NewFetcher(self string, sec *rpc.Security, maxInFlight int64) *Fetcher {
+	return &Fetcher{self: self, sec: sec, maxInFlight: maxInFlight, idle: make(map[string][]net.Conn)}
+}
+
+// IsRemote implements shuffle.RemoteFetcher.
+func (f *Fetcher) IsRemote(st *shuffle.MapStatus) bool { return st.ExecutorID != f.self }
+
+// MaxInFlight implements shuffle.RemoteFetcher.
+func (f *Fetcher) MaxInFlight() int64 { return f.maxInFlight }
+
+// Open implements shuffle.Fetcher.
+func (f *Fetcher) Open(ctx context.Context, st *shuffle.MapStatus, reduce int) (io.ReadCloser, error) {
+	if !f.IsRemote(st) {
+		return shuffle.LocalFetcher{}.Open(ctx, st, reduce)
+	}
+	b, err := f.fetch(ctx, st, reduce)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+func (f *Fetcher) fetch(ctx context.Context, st *shuffle.MapStatus, reduce int) ([]byte, error) {
+	if st.Addr == "" {
+		return nil, fmt.Errorf("executor %s has no block server address", st.ExecutorID)
+	}
+	c, err := f.get(st.Addr)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	if err := rpc.WriteFrame(c, frameShuffleReq, encodeShuffleReq(reduce, st.DataFile, st.IndexFile)); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("requesting from %s: %w", st.Addr, err)
+	}
+	kind, payload, err := rpc.ReadFrame(c, nil)
+	if err != nil {
+		c.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("fetching from %s: %w", st.Addr, err)
+	}
+	if stop() {
+		f.put(st.Addr, c)
+	}
+	if kind == frameError {
+		return nil, fmt.Errorf("executor %s: %s", st.ExecutorID, payload)
+	}
+	return payload, nil
+}
+
+func (f *Fetcher) get(addr string) (net.Conn, error) {
+	f.mu.Lock()
+	if cs := f.idle[addr]; len(cs) > 0 {
+		c := cs[len(cs)-1]
+		f.idle[addr] = cs[:len(cs)-1]
+		f.mu.Unlock()
+		return c, nil
+	}
+	f.mu.Unlock()
+	c, err := f.sec.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return rpc.Buffered(c), nil
+}
+
+func (f *Fetcher) put(addr string, c net.Conn) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.idle[addr]) >= 8 {
+		c.Close()
+		return
+	}
+	f.idle[addr] = append(f.idle[addr], c)
+}
+
+// Close closes the pooled connections.
+func (f *Fetcher) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, cs := range f.idle {
+		for _, c := range cs {
+			c.Close()
+		}
+	}
+	f.idle = nil
+}

@@ -1,0 +1,396 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gospark/gospark/internal/rpc"
+	"github.com/gospark/gospark/internal/scheduler"
+	"github.com/gospark/gospark/internal/shuffle"
+	"github.com/gospark/gospark/internal/task"
+)
+
+// DriverOptions configure the driver's endpoint.
+type DriverOptions struct {
+	AppID string
+	// Addr is where to listen, host:port (port 0 picks a free one).
+	Addr string
+	Sec  *rpc.Security
+	// Timeout is spark.network.timeout: an executor silent for that long
+	// is lost.
+	Timeout time.Duration
+	// Parallelism is the default parallelism (the cores the cluster
+	// manager was asked for).
+	Parallelism int
+	// Encode describes a task for an executor; executorID lets it send
+	// only what that executor has not seen yet.
+	Encode func(t *scheduler.Task, executorID string) ([]byte, error)
+	// Statuses answers executors asking where a shuffle's map outputs are.
+	Statuses func(shuffleID int64) ([]*shuffle.MapStatus, error)
+	// Broadcast answers executors asking for a broadcast value.
+	Broadcast func(id int64) ([]byte, error)
+	// OnRegistered and OnLost hear about executors coming and going.
+	OnRegistered func(id string)
+	OnLost       func(id, reason string)
+	Log          *slog.Logger
+}
+
+// Driver is the driver's endpoint: executors connect to it, register and
+// run the tasks it launches. It implements scheduler.Backend.
+type Driver struct {
+	opts DriverOptions
+	ln   *rpc.Listener
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	mu      sync.Mutex
+	execs   map[string]*remoteExec
+	order   []string // executor ids in registration order
+	stopped bool
+}
+
+type remoteExec struct {
+	id        string
+	cores     int
+	blockAddr string
+	pid       int
+	localDir  string
+	conn      *rpc.Conn
+	lastSeen  time.Time
+	running   map[int64]*runningTask
+	gone      bool
+}
+
+type runningTask struct {
+	t    *scheduler.Task
+	done func(scheduler.Result)
+	stop func() bool
+}
+
+// ExecutorSummary describes a registered executor.
+type ExecutorSummary struct {
+	ID        string
+	Cores     int
+	PID       int
+	BlockAddr string
+	LocalDir  string
+}
+
+// NewDriver starts listening. Executors may connect as soon as it returns.
+func NewDriver(opts DriverOptions) (*Driver, error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 120 * time.Second
+	}
+	l, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: driver endpoint on %s: %w", opts.Addr, err)
+	}
+	d := &Driver{opts: opts, done: make(chan struct{}), execs: make(map[string]*remoteExec)}
+	d.ln = &rpc.Listener{Listener: l, Sec: opts.Sec, OnRefused: func(a net.Addr, err error) {
+		opts.Log.Warn("refused a connection to the driver", "remote", a.String(), "error", err)
+	}}
+	d.wg.Add(2)
+	go func() {
+		defer d.wg.Done()
+		if err := d.ln.Serve(d.serve); err != nil {
+			opts.Log.Error("driver endpoint stopped", "error", err)
+		}
+	}()
+	go func() {
+		defer d.wg.Done()
+		d.monitor()
+	}()
+	return d, nil
+}
+
+// Addr is the endpoint's address.
+func (d *Driver) Addr() string { return d.ln.Addr().String() }
+
+// Executors implements scheduler.Backend: the live executors, in
+// registration order.
+func (d *Driver) Executors() []scheduler.ExecutorInfo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []scheduler.ExecutorInfo
+	for _, id := range d.order {
+		if e := d.execs[id]; e != nil && !e.gone {
+			out = append(out, scheduler.ExecutorInfo{ID: id, Cores: e.cores})
+		}
+	}
+	return out
+}
+
+// Registered lists the live executors.
+func (d *Driver) Registered() []ExecutorSummary {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []ExecutorSummary
+	for _, id := range d.order {
+		if e := d.execs[id]; e != nil && !e.gone {
+			out = append(out, ExecutorSummary{ID: id, Cores: e.cores, PID: e.pid, BlockAddr: e.blockAddr, LocalDir: e.localDir})
+		}
+	}
+	return out
+}
+
+// DefaultParallelism implements scheduler.Backend.
+func (d *Driver) DefaultParallelism() int { return max(d.opts.Parallelism, 2) }
+
+// Launch implements scheduler.Backend.
+func (d *Driver) Launch(ctx context.Context, executorID string, t *scheduler.Task, done func(scheduler.Result)) {
+	fail := func(err error) { done(scheduler.Result{Task: t, ExecutorID: executorID, Err: err}) }
+	payload, err := d.opts.Encode(t, executorID)
+	if err != nil {
+		fail(err)
+		return
+	}
+	d.mu.Lock()
+	e := d.execs[executorID]
+	if e == nil || e.gone {
+		d.mu.Unlock()
+		fail(&ExecutorLostError{ExecutorID: executorID, Reason: "not registered"})
+		return
+	}
+	rt := &runningTask{t: t, done: done}
+	e.running[t.ID] = rt
+	d.mu.Unlock()
+	msg := &message{Kind: msgLaunch, Task: &taskMsg{ID: t.ID, JobID: t.JobID, StageID: t.StageID, StageAttempt: t.StageAttempt,
+		Partition: t.Partition, Attempt: t.Attempt, Kind: int(t.Kind), Payload: payload}}
+	if err := e.conn.Send(msg); err != nil {
+		d.lose(e, fmt.Sprintf("sending a task: %v", err))
+		return
+	}
+	rt.stop = context.AfterFunc(ctx, func() {
+		_ = e.conn.Send(&message{Kind: msgKill, TaskID: t.ID})
+	})
+}
+
+func (d *Driver) serve(c net.Conn) {
+	conn := rpc.NewConn(c)
+	var reg message
+	_ = c.SetReadDeadline(time.Now().Add(d.opts.Timeout))
+	if err := conn.Recv(&reg); err != nil || reg.Kind != msgRegister || reg.ExecutorID == "" {
+		d.opts.Log.Warn("dropping a connection that did not register", "remote", c.RemoteAddr().String(), "error", err)
+		conn.Close()
+		return
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	e := &remoteExec{id: reg.ExecutorID, cores: max(reg.Cores, 1), blockAddr: reg.BlockAddr, pid: reg.PID,
+		localDir: reg.LocalDir, conn: conn, lastSeen: time.Now(), running: make(map[int64]*runningTask)}
+	d.mu.Lock()
+	if old := d.execs[e.id]; d.stopped || (old != nil && !old.gone) {
+		d.mu.Unlock()
+		_ = conn.Send(&message{Kind: msgShutdown, Reason: "duplicate executor id or driver stopping"})
+		conn.Close()
+		return
+	}
+	if d.execs[e.id] == nil {
+		d.order = append(d.order, e.id)
+	}
+	d.execs[e.id] = e
+	d.mu.Unlock()
+	if err := conn.Send(&message{Kind: msgRegistered, AppID: d.opts.AppID}); err != nil {
+		d.lose(e, err.Error())
+		return
+	}
+	d.opts.Log.Info("executor registered", "executor", e.id, "cores", e.cores, "pid", e.pid, "blocks", e.blockAddr)
+	if d.opts.OnRegistered != nil {
+		d.opts.OnRegistered(e.id)
+	}
+	for {
+		var m message
+		if err := conn.Recv(&m); err != nil {
+			d.lose(e, fmt.Sprintf("connection closed: %v", err))
+			return
+		}
+		d.mu.Lock()
+		e.lastSeen = time.Now()
+		d.mu.Unlock()
+		switch m.Kind {
+		case msgHeartbeat:
+			_ = conn.Send(&message{Kind: msgHeartbeatAck})
+		case msgStatus:
+			d.mu.Lock()
+			rt := e.running[m.TaskID]
+			delete(e.running, m.TaskID)
+			d.mu.Unlock()
+			if rt != nil && m.Status != nil {
+				go d.complete(e.id, rt, m.Status)
+			}
+		case msgRequest:
+			go d.answer(conn, m)
+		default:
+			d.opts.Log.Warn("unexpected message from executor", "executor", e.id, "kind", int(m.Kind))
+		}
+	}
+}
+
+func (d *Driver) complete(execID string, rt *runningTask, st *statusMsg) {
+	if rt.stop != nil {
+		rt.stop()
+	}
+	t := rt.t
+	r := scheduler.Result{Task: t, ExecutorID: execID, Duration: st.Duration}
+	switch {
+	case st.Fetch != nil:
+		f := st.Fetch
+		r.Err = &shuffle.FetchFailedError{ShuffleID: f.ShuffleID, MapIndex: f.MapIndex, ExecutorID: f.ExecutorID, Reduce: f.Reduce, Err: errors.New(f.Msg)}
+	case st.Err != "":
+		r.Err = &RemoteError{ExecutorID: execID, Msg: st.Err}
+	case t.Kind == task.ShuffleMap:
+		ms, err := DecodeMapStatus(st.Value)
+		if err != nil {
+			r.Err = err
+			break
+		}
+		ms.ExecutorID = execID
+		r.Value = ms
+	case t.Action == nil:
+		r.Err = fmt.Errorf("cluster: result task %s has no action", t.Name())
+	default:
+		r.Value, r.Err = t.Action.Decode(t.Partition, st.Value)
+	}
+	if r.Err == nil && len(st.Accums) > 0 {
+		r.Accums = make(map[int64]any, len(st.Accums))
+		for id, b := range st.Accums {
+			r.Accums[id] = scheduler.EncodedAccum(b)
+		}
+	}
+	rt.done(r)
+}
+
+func (d *Driver) answer(conn *rpc.Conn, m message) {
+	resp := &message{Kind: msgResponse, ReqID: m.ReqID}
+	var err error
+	switch {
+	case m.BroadcastID != 0:
+		resp.Data, err = d.opts.Broadcast(m.BroadcastID)
+	default:
+		resp.Statuses, err = d.opts.Statuses(m.ShuffleID)
+		var ff *shuffle.FetchFailedError
+		if errors.As(err, &ff) {
+			resp.Statuses = nil
+			resp.Missing, resp.ShuffleID, resp.MapIndex = true, ff.ShuffleID, ff.MapIndex
+		}
+	}
+	if err != nil {
+		resp.Err = err.Error()
+	}
+	_ = conn.Send(resp)
+}
+
+// monitor declares executors lost when their heartbeats stop.
+func (d *Driver) monitor() {
+	tick := time.NewTicker(min(d.opts.Timeout/4, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-d.done:
+			return
+		case <-tick.C:
+		}
+		var late []*remoteExec
+		d.mu.Lock()
+		for _, e := range d.execs {
+			if !e.gone && time.Since(e.lastSeen) > d.opts.Timeout {
+				late = append(late, e)
+			}
+		}
+		d.mu.Unlock()
+		for _, e := range late {
+			d.lose(e, fmt.Sprintf("no heartbeat for %s (spark.network.timeout)", d.opts.Timeout))
+		}
+	}
+}
+
+// lose forgets an executor and fails its running tasks.
+func (d *Driver) lose(e *remoteExec, reason string) {
+	d.mu.Lock()
+	if e.gone {
+		d.mu.Unlock()
+		return
+	}
+	e.gone = true
+	stopped := d.stopped
+	running := e.running
+	e.running = map[int64]*runningTask{}
+	d.mu.Unlock()
+	e.conn.Close()
+	if stopped {
+		return
+	}
+	if d.opts.OnLost != nil {
+		d.opts.OnLost(e.id, reason)
+	}
+	ids := make([]int64, 0, len(running))
+	for id := range running {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		rt := running[id]
+		if rt.stop != nil {
+			rt.stop()
+		}
+		rt.done(scheduler.Result{Task: rt.t, ExecutorID: e.id, Err: &ExecutorLostError{ExecutorID: e.id, Reason: reason}})
+	}
+}
+
+// Stop tells every executor to exit, waits up to timeout for them to
+// disconnect and closes the endpoint.
+func (d *Driver) Stop(timeout time.Duration) {
+	d.mu.Lock()
+	if d.stopped {
+		d.mu.Unlock()
+		return
+	}
+	d.stopped = true
+	var live []*remoteExec
+	for _, e := range d.execs {
+		if !e.gone {
+			live = append(live, e)
+		}
+	}
+	d.mu.Unlock()
+	for _, e := range live {
+		_ = e.conn.Send(&message{Kind: msgShutdown, Reason: "application finished"})
+	}
+	close(d.done)
+	d.ln.Close()
+	deadline := time.After(timeout)
+	for _, e := range live {
+		select {
+		case <-deadline:
+		case <-d.closed(e):
+		}
+		e.conn.Close()
+	}
+	d.wg.Wait()
+}
+
+// closed is done when the executor's connection has ended.
+func (d *Driver) closed(e *remoteExec) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		for {
+			d.mu.Lock()
+			gone := e.gone
+			d.mu.Unlock()
+			if gone {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return ch
+}

@@ -1,0 +1,145 @@
+// Package cluster runs tasks in executor processes: the driver's endpoint
+// (a scheduler.Backend), the executor's runtime, the block server and the
+// network fetcher between executors, and the launcher of local-cluster
+// executors. It does not know what a task computes: the spark package
+// encodes tasks for executors and runs them there (Encoder, Runner).
+package cluster
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"time"
+
+	"github.com/gospark/gospark/internal/shuffle"
+)
+
+// Environment variables that start the application binary as an executor.
+const (
+	EnvRole       = "GOSPARK_ROLE" // "executor"
+	EnvExecutorID = "GOSPARK_EXECUTOR_ID"
+	EnvDriverURL  = "GOSPARK_DRIVER_URL" // host:port of the driver endpoint
+	EnvSecret     = "GOSPARK_AUTH_SECRET"
+	EnvAppID      = "GOSPARK_APP_ID"
+	EnvCores      = "GOSPARK_EXECUTOR_CORES"
+	EnvBindHost   = "GOSPARK_EXECUTOR_BIND_HOST"
+	RoleExecutor  = "executor"
+)
+
+type msgKind int
+
+const (
+	msgRegister msgKind = iota + 1
+	msgRegistered
+	msgHeartbeat
+	msgHeartbeatAck
+	msgLaunch
+	msgKill
+	msgStatus
+	msgShutdown
+	msgRequest  // executor asks the driver: map output statuses, broadcast values
+	msgResponse // the driver's answer
+)
+
+// message is everything that crosses the control connection; each kind
+// uses some of the fields.
+type message struct {
+	Kind msgKind
+
+	// msgRegister
+	ExecutorID string
+	Cores      int
+	BlockAddr  string
+	PID        int
+	LocalDir   string
+
+	// msgRegistered: the application's id and the time the driver
+	// declares an executor lost without heartbeats.
+	AppID string
+
+	// msgLaunch
+	Task *taskMsg
+
+	// msgKill, msgStatus
+	TaskID int64
+	Status *statusMsg
+
+	// msgRequest, msgResponse
+	ReqID       uint64
+	ShuffleID   int64
+	BroadcastID int64
+	Statuses    []*shuffle.MapStatus
+	Data        []byte
+	Err         string
+	// Missing is set when a shuffle's outputs are not all registered:
+	// MapIndex is the first missing one (-1: none was ever registered).
+	Missing  bool
+	MapIndex int
+
+	// msgShutdown
+	Reason string
+}
+
+type taskMsg struct {
+	ID           int64
+	JobID        int
+	StageID      int
+	StageAttempt int
+	Partition    int
+	Attempt      int
+	Kind         int
+	Payload      []byte
+}
+
+type statusMsg struct {
+	Value    []byte
+	Err      string
+	Panic    bool
+	Fetch    *fetchFailure
+	Accums   map[int64][]byte
+	Duration time.Duration
+}
+
+type fetchFailure struct {
+	ShuffleID  int64
+	MapIndex   int
+	ExecutorID string
+	Reduce     int
+	Msg        string
+}
+
+// EncodeMapStatus is how a map task's result travels to the driver.
+func EncodeMapStatus(st *shuffle.MapStatus) ([]byte, error) {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(st); err != nil {
+		return nil, fmt.Errorf("cluster: encoding map status: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// DecodeMapStatus is EncodeMapStatus's inverse.
+func DecodeMapStatus(p []byte) (*shuffle.MapStatus, error) {
+	st := new(shuffle.MapStatus)
+	if err := gob.NewDecoder(bytes.NewReader(p)).Decode(st); err != nil {
+		return nil, fmt.Errorf("cluster: decoding map status: %w", err)
+	}
+	return st, nil
+}
+
+// RemoteError is a task's failure as the executor reported it.
+type RemoteError struct {
+	ExecutorID string
+	Msg        string
+}
+
+func (e *RemoteError) Error() string { return e.Msg }
+
+// ExecutorLostError fails the tasks that were running on a lost executor.
+type ExecutorLostError struct {
+	ExecutorID string
+	Reason     string
+}
+
+func (e *ExecutorLostError) Error() string {
+	return fmt.Sprintf("executor %s lost: %s", e.ExecutorID, e.Reason)
+}
