@@ -22,6 +22,10 @@ import (
 
 var bin string // directory with gospark and the example binaries
 
+// cluster is the master of executor processes the examples also run on:
+// every example must give the same answer as under local[2].
+const cluster = "local-cluster[2,1,1024]"
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "gospark-examples-")
 	if err != nil {
@@ -87,7 +91,7 @@ func splitMix64(x uint64) uint64 {
 }
 
 func TestSparkPi(t *testing.T) {
-	for _, master := range []string{"local[2]", "local[*]", "local"} {
+	for _, master := range []string{"local[2]", "local[*]", "local", cluster} {
 		r := submit(t, "--master", master, app("sparkpi"), "10")
 		mustSucceed(t, r)
 		m := regexp.MustCompile(`^Pi is roughly (3\.1[0-9]*)$`).FindStringSubmatch(lastLine(r.stdout))
@@ -129,11 +133,13 @@ func groupByCount(mappers, pairs, valSize int) int {
 
 func TestGroupByTestSeedArguments(t *testing.T) {
 	// The seeds' dynamic-allocation example: GroupByTest 10 400000 2.
-	r := submit(t, "--master", "local[2]", app("groupbytest"), "10", "400000", "2")
-	mustSucceed(t, r)
 	want := groupByCount(10, 400000, 2)
-	if got := lastLine(r.stdout); got != strconv.Itoa(want) {
-		t.Fatalf("GroupByTest printed %q, want %d", got, want)
+	for _, master := range []string{"local[2]", cluster} {
+		r := submit(t, "--master", master, app("groupbytest"), "10", "400000", "2")
+		mustSucceed(t, r)
+		if got := lastLine(r.stdout); got != strconv.Itoa(want) {
+			t.Fatalf("%s: GroupByTest printed %q, want %d", master, got, want)
+		}
 	}
 }
 
@@ -159,8 +165,11 @@ func TestWordCount(t *testing.T) {
 	dir := t.TempDir()
 	want := writeCorpus(t, dir, 3, 200_000)
 	// The same answer with each shuffle codec (spark.io.compression.codec).
-	for _, codec := range []string{"lz4", "zstd", "snappy"} {
-		r := submit(t, "--master", "local[2]", "--conf", "spark.io.compression.codec="+codec, app("wordcount"), filepath.Join(dir, "part-*"))
+	for _, run := range []struct{ master, codec string }{
+		{"local[2]", "lz4"}, {"local[2]", "zstd"}, {"local[2]", "snappy"}, {cluster, "lz4"}, {cluster, "zstd"},
+	} {
+		codec := run.master + " " + run.codec
+		r := submit(t, "--master", run.master, "--conf", "spark.io.compression.codec="+run.codec, app("wordcount"), filepath.Join(dir, "part-*"))
 		mustSucceed(t, r)
 		got := map[string]int64{}
 		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
@@ -173,7 +182,15 @@ func TestWordCount(t *testing.T) {
 		}
 		compareCounts(t, got, want)
 	}
-	r := submit(t, "--conf", "spark.io.compression.codec=lzf", app("wordcount"), filepath.Join(dir, "part-*"))
+	// SaveAsTextFile from executor processes: part files and _SUCCESS.
+	out := filepath.Join(t.TempDir(), "counts")
+	r := submit(t, "--master", cluster, app("wordcount"), filepath.Join(dir, "part-*"), out)
+	mustSucceed(t, r)
+	compareCounts(t, readSaved(t, out), want)
+	if _, err := os.Stat(filepath.Join(out, "_SUCCESS")); err != nil {
+		t.Fatalf("%s: no _SUCCESS: %v", cluster, err)
+	}
+	r = submit(t, "--conf", "spark.io.compression.codec=lzf", app("wordcount"), filepath.Join(dir, "part-*"))
 	if r.code == 0 || !strings.Contains(r.stderr, "spark.io.compression.codec") {
 		t.Fatalf("codec lzf: exit %d, stderr %q; want a failure naming spark.io.compression.codec", r.code, r.stderr)
 	}
@@ -211,6 +228,31 @@ func writeCorpus(t *testing.T, dir string, files, wordsPerFile int) map[string]i
 		}
 	}
 	return counts
+}
+
+// readSaved reads the (word,count) lines of wordcount's saved output.
+func readSaved(t *testing.T, out string) map[string]int64 {
+	t.Helper()
+	got := map[string]int64{}
+	parts, _ := filepath.Glob(filepath.Join(out, "part-*"))
+	if len(parts) == 0 {
+		t.Fatal("no part files written")
+	}
+	for _, p := range parts {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			w, c, ok := strings.Cut(strings.Trim(line, "()"), ",")
+			n, err := strconv.ParseInt(c, 10, 64)
+			if !ok || err != nil {
+				t.Fatalf("bad output line %q", line)
+			}
+			got[w] += n
+		}
+	}
+	return got
 }
 
 func compareCounts(t *testing.T, got, want map[string]int64) {
@@ -257,27 +299,7 @@ func TestWordCount200MBSavedWithinMemory(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "counts")
 	r := submit(t, "--master", "local[2]", app("wordcount"), dir, out)
 	mustSucceed(t, r)
-	got := map[string]int64{}
-	parts, _ := filepath.Glob(filepath.Join(out, "part-*"))
-	if len(parts) == 0 {
-		t.Fatal("no part files written")
-	}
-	for _, p := range parts {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-			// (word,count)
-			w, c, ok := strings.Cut(strings.Trim(line, "()"), ",")
-			n, err := strconv.ParseInt(c, 10, 64)
-			if !ok || err != nil {
-				t.Fatalf("bad output line %q", line)
-			}
-			got[w] += n
-		}
-	}
-	compareCounts(t, got, want)
+	compareCounts(t, readSaved(t, out), want)
 	t.Logf("peak RSS %.0f MiB with spark.driver.memory=1g (default)", r.maxRSSMiB)
 	if r.maxRSSMiB <= 0 || r.maxRSSMiB >= 2048 {
 		t.Fatalf("peak RSS %.0f MiB, want under 2048 MiB (2x the default 1g)", r.maxRSSMiB)
@@ -298,21 +320,24 @@ func TestPageRank(t *testing.T) {
 	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := submit(t, "--master", "local[2]", app("pagerank"), file, "5")
-	mustSucceed(t, r)
 	want := pageRank(edges, 5)
-	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != len(want) {
-		t.Fatalf("%d ranks printed, want %d", len(lines), len(want))
-	}
-	for _, line := range lines {
-		var page string
-		var rank float64
-		if _, err := fmt.Sscanf(line, "%s has rank: %g .", &page, &rank); err != nil {
-			t.Fatalf("bad line %q: %v", line, err)
+	for _, master := range []string{"local[2]", cluster} {
+		r := submit(t, "--master", master, app("pagerank"), file, "5")
+		mustSucceed(t, r)
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if len(lines) != len(want) {
+			t.Fatalf("%s: %d ranks printed, want %d", master, len(lines), len(want))
 		}
-		if w, ok := want[page]; !ok || math.Abs(w-rank) > 1e-9 {
-			t.Fatalf("rank of %s = %v, want %v", page, rank, w)
+		for _, line := range lines {
+			var page string
+			var rank float64
+			if _, err := fmt.Sscanf(line, "%s has rank: %g .", &page, &rank); err != nil {
+				t.Fatalf("%s: bad line %q: %v", master, line, err)
+			}
+			// Sums of floats added in another order may differ in the last bit.
+			if w, ok := want[page]; !ok || math.Abs(w-rank) > 1e-9 {
+				t.Fatalf("%s: rank of %s = %v, want %v", master, page, rank, w)
+			}
 		}
 	}
 }
@@ -351,23 +376,26 @@ func pageRank(edges [][2]string, iters int) map[string]float64 {
 }
 
 func TestSort(t *testing.T) {
-	r := submit(t, "--master", "local[2]", app("sort"), "300000", "5")
-	mustSucceed(t, r)
-	if got := lastLine(r.stdout); got != "sorted 300000 records in 5 partitions: OK" {
-		t.Fatalf("sort printed %q", got)
+	for _, master := range []string{"local[2]", cluster} {
+		r := submit(t, "--master", master, app("sort"), "300000", "5")
+		mustSucceed(t, r)
+		if got := lastLine(r.stdout); got != "sorted 300000 records in 5 partitions: OK" {
+			t.Fatalf("%s: sort printed %q", master, got)
+		}
 	}
 }
 
 func TestTaskFailuresRetriedThenFatal(t *testing.T) {
-	for _, mode := range []string{"error", "panic"} {
+	for _, run := range []struct{ master, mode string }{{"local[2]", "error"}, {"local[2]", "panic"}, {cluster, "error"}, {cluster, "panic"}} {
+		mode := run.mode
 		// Three failed attempts, the fourth succeeds (spark.task.maxFailures=4).
-		r := submit(t, "--master", "local[2]", app("flaky"), "3", mode)
+		r := submit(t, "--master", run.master, app("flaky"), "3", mode)
 		mustSucceed(t, r)
 		if got := lastLine(r.stdout); got != "100" {
 			t.Fatalf("%s: printed %q, want 100", mode, got)
 		}
 		// Always failing: the job fails after 4 attempts with the task's error.
-		r = submit(t, "--master", "local[2]", app("flaky"), "99", mode)
+		r = submit(t, "--master", run.master, app("flaky"), "99", mode)
 		if r.code == 0 {
 			t.Fatalf("%s: a job whose task always fails exited 0", mode)
 		}
@@ -375,7 +403,7 @@ func TestTaskFailuresRetriedThenFatal(t *testing.T) {
 			t.Fatalf("%s: stderr does not report 4 failures and the task's error:\n%s", mode, r.stderr)
 		}
 		// spark.task.maxFailures=2: the same job fails after 2 attempts.
-		r = submit(t, "--master", "local[2]", "--conf", "spark.task.maxFailures=2", app("flaky"), "2", mode)
+		r = submit(t, "--master", run.master, "--conf", "spark.task.maxFailures=2", app("flaky"), "2", mode)
 		if r.code == 0 || !strings.Contains(r.stderr, "failed 2 times") {
 			t.Fatalf("%s: with maxFailures=2, exit %d, stderr:\n%s", mode, r.code, r.stderr)
 		}

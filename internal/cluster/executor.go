@@ -121,7 +121,7 @@ func RunExecutor(ctx context.Context, opts ExecutorOptions, newRunner func(*Exec
 	if err != nil {
 		return err
 	}
-	opts.Log.Info("executor registered with the driver", "executor", opts.ID, "app", reg.AppID, "driver", opts.DriverURL)
+	opts.Log.Info("registered with the driver", "driver", opts.DriverURL)
 
 	recvErr := make(chan error, 1)
 	shutdown := make(chan string, 1)
@@ -133,7 +133,7 @@ func RunExecutor(ctx context.Context, opts ExecutorOptions, newRunner func(*Exec
 		case <-ctx.Done():
 			return ctx.Err()
 		case reason := <-shutdown:
-			opts.Log.Info("driver asked the executor to stop", "executor", opts.ID, "reason", reason)
+			opts.Log.Info("driver asked the executor to stop", "reason", reason)
 			return nil
 		case err := <-recvErr:
 			return fmt.Errorf("%w: %w", ErrDriverGone, err)

@@ -356,7 +356,7 @@ func (j *job) submitTasks(s *Stage) error {
 	}
 	j.inflight += len(tasks)
 	j.d.listener.StageSubmitted(s.ID, attempt, len(tasks), s.Name())
-	j.d.log.Debug("stage submitted", "job", j.id, "stage", s.ID, "attempt", attempt, "tasks", len(tasks), "name", s.Name())
+	j.d.log.Info("stage submitted", "job", j.id, "stage", s.ID, "attempt", attempt, "tasks", len(tasks), "name", s.Name())
 	stageID := s.ID
 	j.d.tasks.Submit(j.ctx, tasks,
 		func(t *Task) { j.d.listener.TaskStart(stageID, t) },
