@@ -184,3 +184,38 @@ func TestDriverKilledLeavesNoExecutors(t *testing.T) {
 		}
 	}
 }
+
+func TestClusterSizeFlagsEncryptionAndBadSettings(t *testing.T) {
+	// --num-executors and --executor-cores win over N and C of
+	// local-cluster[N,C,M], as in Spark; the channels run over TLS.
+	r := submit(t, "--master", cluster, "--num-executors", "3", "--executor-cores", "2",
+		"--conf", "spark.network.crypto.enabled=true", "--conf", "spark.log.level=INFO", app("sparkpi"), "10")
+	mustSucceed(t, r)
+	if !strings.HasPrefix(lastLine(r.stdout), "Pi is roughly 3.1") {
+		t.Fatalf("output %q", r.stdout)
+	}
+	regs := regexp.MustCompile(`msg="executor registered" .*executor=(\d+) cores=(\d+)`).FindAllStringSubmatch(r.stderr, -1)
+	if len(regs) != 3 {
+		t.Fatalf("%d executors registered, want 3:\n%s", len(regs), r.stderr)
+	}
+	for _, m := range regs {
+		if m[2] != "2" {
+			t.Fatalf("executor %s has %s cores, want 2", m[1], m[2])
+		}
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--conf", "spark.authenticate=false", "--conf", "spark.network.crypto.enabled=true"}, "spark.network.crypto.enabled=true needs spark.authenticate=true"},
+		{[]string{"--executor-memory", "2g"}, "spark.executor.memory (2048 MiB) is more than the 1024 MiB"},
+	} {
+		r := submit(t, append(append([]string{"--master", cluster}, bad.args...), app("sparkpi"), "2")...)
+		if r.code == 0 || !strings.Contains(r.stderr, bad.want) {
+			t.Fatalf("%v: exit %d, stderr %q; want a failure saying %q", bad.args, r.code, r.stderr, bad.want)
+		}
+	}
+	// spark.authenticate=false: no secret, same answer.
+	r = submit(t, "--master", cluster, "--conf", "spark.authenticate=false", app("sparkpi"), "10")
+	mustSucceed(t, r)
+}
