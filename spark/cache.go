@@ -2,6 +2,7 @@ package spark
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,13 @@ func runCached[T any](ctx context.Context, d *Dataset[T], tc *task.Context, part
 	id := storage.BlockID{Dataset: d.n.id, Partition: part}
 	if b, ok := env.Blocks.Get(id); ok {
 		return readBlock(ctx, b, env, out)
+	}
+	if env.PeerBlocks != nil {
+		// Another executor may hold it (the driver said the partition is
+		// cached); recompute when none can send it.
+		if data, err := env.PeerBlocks.FetchBlock(ctx, id); err == nil {
+			return readEncoded[T](ctx, bytes.NewReader(data), env, out, id.String())
+		}
 	}
 	level := d.n.level
 	enc, encErr := codec.For[T]()
@@ -169,7 +177,28 @@ func (c *cacher[T]) commit() error {
 	case c.dropped:
 		return nil
 	case c.inMemory:
-		c.env.Blocks.PutMemory(c.id, c.kept, c.reserved, c.count)
+		var encode func(io.Writer) error
+		if c.enc != nil {
+			kept, enc, cc := c.kept, c.enc, spillCodec(c.env)
+			encode = func(w io.Writer) error {
+				bw := compress.NewBlockWriter(w, cc)
+				var raw []byte
+				for i := range kept {
+					raw = enc.Append(raw, &kept[i])
+					if len(raw) >= 64<<10 {
+						if err := bw.WriteBlock(raw); err != nil {
+							return err
+						}
+						raw = raw[:0]
+					}
+				}
+				if len(raw) > 0 {
+					return bw.WriteBlock(raw)
+				}
+				return nil
+			}
+		}
+		c.env.Blocks.PutMemory(c.id, c.kept, c.reserved, c.count, encode)
 		return nil
 	}
 	if len(c.raw) > 0 {
@@ -211,16 +240,22 @@ func readBlock[T any](ctx context.Context, b *storage.Block, env *task.Env, out 
 		}
 		return nil
 	}
-	enc, err := codec.For[T]()
-	if err != nil {
-		return err
-	}
 	f, err := os.Open(b.Path)
 	if err != nil {
 		return fmt.Errorf("cached block: %w", err)
 	}
 	defer f.Close()
-	br := compress.NewBlockReader(bufio.NewReaderSize(f, 256<<10), spillCodec(env))
+	return readEncoded(ctx, bufio.NewReaderSize(f, 256<<10), env, out, b.Path)
+}
+
+// readEncoded pushes a partition in the block store's disk format to out;
+// name says where it came from, for errors.
+func readEncoded[T any](ctx context.Context, r io.Reader, env *task.Env, out func([]T) error, name string) error {
+	enc, err := codec.For[T]()
+	if err != nil {
+		return err
+	}
+	br := compress.NewBlockReader(r, spillCodec(env))
 	batch := make([]T, 0, batchSize)
 	for {
 		block, err := br.Next()
@@ -228,13 +263,16 @@ func readBlock[T any](ctx context.Context, b *storage.Block, env *task.Env, out 
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("cached block %s: %w", b.Path, err)
+			return fmt.Errorf("cached block %s: %w", name, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		for len(block) > 0 {
 			var v T
 			n, err := enc.Decode(block, &v)
 			if err != nil {
-				return fmt.Errorf("cached block %s: %w", b.Path, err)
+				return fmt.Errorf("cached block %s: %w", name, err)
 			}
 			block = block[n:]
 			batch = append(batch, v)

@@ -45,7 +45,13 @@ func (n *node) Name() string          { return n.name }
 func (n *node) NumPartitions() int    { return n.nparts }
 func (n *node) Deps() []scheduler.Dep { return n.deps }
 func (n *node) Cached(part int) bool {
-	if n.level == storage.None || n.plan.env == nil || n.plan.env.Blocks == nil {
+	if n.level == storage.None {
+		return false
+	}
+	if s := n.plan.sess; s != nil && s.driver != nil {
+		return s.driver.HasBlock(storage.BlockID{Dataset: n.id, Partition: part})
+	}
+	if n.plan.env == nil || n.plan.env.Blocks == nil {
 		return false
 	}
 	return n.plan.env.Blocks.Contains(storage.BlockID{Dataset: n.id, Partition: part})

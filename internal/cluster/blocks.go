@@ -10,17 +10,21 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/gospark/gospark/internal/rpc"
 	"github.com/gospark/gospark/internal/shuffle"
+	"github.com/gospark/gospark/internal/storage"
+	"github.com/gospark/gospark/internal/task"
 )
 
 // Frame kinds of the block protocol.
 const (
 	frameShuffleReq = 'S'
+	frameBlockReq   = 'B'
 	frameData       = 'D'
 	frameError      = 'E'
 )
@@ -29,11 +33,11 @@ const (
 // each request names a map output (its data and index files, which must
 // be this executor's) and a reduce partition; the answer is that
 // partition's bytes.
-func serveBlocks(c net.Conn, localDir string, log *slog.Logger) {
+func serveBlocks(c net.Conn, env *task.Env, log *slog.Logger) {
 	defer c.Close()
 	r := bufio.NewReaderSize(c, 16<<10)
 	w := bufio.NewWriterSize(c, 256<<10)
-	dir := shuffle.Dir(localDir)
+	dir := shuffle.Dir(env.LocalDir)
 	var buf []byte
 	for {
 		kind, req, err := rpc.ReadFrame(r, buf)
@@ -41,11 +45,17 @@ func serveBlocks(c net.Conn, localDir string, log *slog.Logger) {
 			return
 		}
 		buf = req
-		if kind != frameShuffleReq {
+		var answer func() error
+		switch kind {
+		case frameShuffleReq:
+			answer = func() error { return answerShuffle(w, dir, req) }
+		case frameBlockReq:
+			answer = func() error { return answerBlock(w, env.Blocks, req) }
+		default:
 			log.Warn("block server: unknown request", "kind", kind, "remote", c.RemoteAddr().String())
 			return
 		}
-		if err := answerShuffle(w, dir, req); err != nil {
+		if err := answer(); err != nil {
 			if errors.Is(err, errHalfSent) {
 				log.Warn("block server", "error", err)
 				return
@@ -91,6 +101,39 @@ func answerShuffle(w io.Writer, dir string, req []byte) error {
 		return fmt.Errorf("%w: %w", errHalfSent, err)
 	}
 	return nil
+}
+
+// answerBlock sends a cached partition in the block store's disk format.
+func answerBlock(w io.Writer, blocks *storage.Manager, req []byte) error {
+	ds, n := binary.Varint(req)
+	part, m := binary.Uvarint(req[max(n, 0):])
+	if n <= 0 || m <= 0 {
+		return errors.New("block server: malformed block request")
+	}
+	id := storage.BlockID{Dataset: ds, Partition: int(part)}
+	if blocks == nil {
+		return fmt.Errorf("no block %s", id)
+	}
+	b, ok := blocks.Get(id)
+	if !ok {
+		return fmt.Errorf("no block %s", id)
+	}
+	var data []byte
+	var err error
+	switch {
+	case b.Path != "":
+		data, err = os.ReadFile(b.Path)
+	case b.Encode != nil:
+		var buf bytes.Buffer
+		err = b.Encode(&buf)
+		data = buf.Bytes()
+	default:
+		err = fmt.Errorf("block %s cannot be encoded", id)
+	}
+	if err != nil {
+		return err
+	}
+	return rpc.WriteFrame(w, frameData, data)
 }
 
 // errHalfSent is a failure after the answer's header went out: the
@@ -190,6 +233,34 @@ func (f *Fetcher) fetch(ctx context.Context, st *shuffle.MapStatus, reduce int) 
 	}
 	if kind == frameError {
 		return nil, fmt.Errorf("executor %s: %s", st.ExecutorID, payload)
+	}
+	return payload, nil
+}
+
+// fetchBlock fetches a cached partition from the block server at addr.
+func (f *Fetcher) fetchBlock(ctx context.Context, addr string, id storage.BlockID) ([]byte, error) {
+	c, err := f.get(addr)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	req := binary.AppendVarint(nil, id.Dataset)
+	req = binary.AppendUvarint(req, uint64(id.Partition))
+	if err := rpc.WriteFrame(c, frameBlockReq, req); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("requesting %s from %s: %w", id, addr, err)
+	}
+	kind, payload, err := rpc.ReadFrame(c, nil)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("fetching %s from %s: %w", id, addr, err)
+	}
+	if stop() {
+		f.put(addr, c)
+	}
+	if kind == frameError {
+		return nil, fmt.Errorf("%s from %s: %s", id, addr, payload)
 	}
 	return payload, nil
 }

@@ -14,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospark/gospark/internal/memory"
 	"github.com/gospark/gospark/internal/rpc"
 	"github.com/gospark/gospark/internal/scheduler"
 	"github.com/gospark/gospark/internal/shuffle"
+	"github.com/gospark/gospark/internal/storage"
 	"github.com/gospark/gospark/internal/task"
 )
 
@@ -337,5 +339,49 @@ func TestExecutorAsksDriverForStatusesAndBroadcasts(t *testing.T) {
 	b, err := x.Broadcast(context.Background(), 3)
 	if err != nil || string(b) != "value" {
 		t.Fatalf("broadcast %q, %v", b, err)
+	}
+}
+
+func TestCachedBlocksServedToPeers(t *testing.T) {
+	d := startDriver(t, "k", 5*time.Second)
+	opts := executorOpts(t, "1", d.Addr(), "k")
+	mem, err := memory.New(64<<20, 1, 0.6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Env.Blocks = storage.New(mem, opts.Env.LocalDir)
+	id := storage.BlockID{Dataset: 3, Partition: 1}
+	opts.Env.Blocks.PutMemory(id, []int{1, 2}, 16, 2, func(w io.Writer) error {
+		_, err := w.Write([]byte("encoded-partition"))
+		return err
+	})
+	ran := make(chan string, 1)
+	go func() {
+		_ = RunExecutor(context.Background(), opts, func(x *Executor) (Runner, error) { return echoRunner{ran: ran}, nil })
+	}()
+	wait(t, d.registered, "registration")
+	// The block is reported with the next task's status.
+	if d.HasBlock(id) {
+		t.Fatal("driver knows of a block before any status reported it")
+	}
+	if r := wait(t, launch(d.Driver, "1", "x"), "task"); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if !d.HasBlock(id) {
+		t.Fatal("driver does not know of the block executor 1 reported")
+	}
+	// Executor 2 fetches it through the driver's locations.
+	xs := make(chan *Executor, 1)
+	go func() {
+		_ = RunExecutor(context.Background(), executorOpts(t, "2", d.Addr(), "k"),
+			func(x *Executor) (Runner, error) { xs <- x; return echoRunner{}, nil })
+	}()
+	x2 := wait(t, xs, "executor 2")
+	got, err := x2.env.PeerBlocks.FetchBlock(context.Background(), id)
+	if err != nil || string(got) != "encoded-partition" {
+		t.Fatalf("FetchBlock: %q, %v", got, err)
+	}
+	if _, err := x2.env.PeerBlocks.FetchBlock(context.Background(), storage.BlockID{Dataset: 3, Partition: 2}); !errors.Is(err, ErrNoBlock) {
+		t.Fatalf("fetching a block nobody has: %v, want ErrNoBlock", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gospark/gospark/internal/rpc"
 	"github.com/gospark/gospark/internal/scheduler"
 	"github.com/gospark/gospark/internal/shuffle"
+	"github.com/gospark/gospark/internal/storage"
 	"github.com/gospark/gospark/internal/task"
 )
 
@@ -50,6 +51,7 @@ type Driver struct {
 	wg   sync.WaitGroup
 
 	mu      sync.Mutex
+	blocks  map[storage.BlockID]map[string]bool // cached partition -> executors
 	execs   map[string]*remoteExec
 	order   []string // executor ids in registration order
 	stopped bool
@@ -94,7 +96,8 @@ func NewDriver(opts DriverOptions) (*Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: driver endpoint on %s: %w", opts.Addr, err)
 	}
-	d := &Driver{opts: opts, done: make(chan struct{}), execs: make(map[string]*remoteExec)}
+	d := &Driver{opts: opts, done: make(chan struct{}), execs: make(map[string]*remoteExec),
+		blocks: make(map[storage.BlockID]map[string]bool)}
 	d.ln = &rpc.Listener{Listener: l, Sec: opts.Sec, OnRefused: func(a net.Addr, err error) {
 		opts.Log.Warn("refused a connection to the driver", "remote", a.String(), "error", err)
 	}}
@@ -161,17 +164,18 @@ func (d *Driver) Launch(ctx context.Context, executorID string, t *scheduler.Tas
 		return
 	}
 	rt := &runningTask{t: t, done: done}
+	// Set before the task can finish: complete and lose read it after
+	// taking the task out of the map under the same lock.
+	rt.stop = context.AfterFunc(ctx, func() {
+		_ = e.conn.Send(&message{Kind: msgKill, TaskID: t.ID})
+	})
 	e.running[t.ID] = rt
 	d.mu.Unlock()
 	msg := &message{Kind: msgLaunch, Task: &taskMsg{ID: t.ID, JobID: t.JobID, StageID: t.StageID, StageAttempt: t.StageAttempt,
 		Partition: t.Partition, Attempt: t.Attempt, Kind: int(t.Kind), Payload: payload}}
 	if err := e.conn.Send(msg); err != nil {
 		d.lose(e, fmt.Sprintf("sending a task: %v", err))
-		return
 	}
-	rt.stop = context.AfterFunc(ctx, func() {
-		_ = e.conn.Send(&message{Kind: msgKill, TaskID: t.ID})
-	})
 }
 
 func (d *Driver) serve(c net.Conn) {
@@ -223,6 +227,9 @@ func (d *Driver) serve(c net.Conn) {
 			rt := e.running[m.TaskID]
 			delete(e.running, m.TaskID)
 			d.mu.Unlock()
+			if m.Status != nil {
+				d.addBlocks(e.id, m.Status.Blocks)
+			}
 			if rt != nil && m.Status != nil {
 				go d.complete(e.id, rt, m.Status)
 			}
@@ -272,6 +279,8 @@ func (d *Driver) answer(conn *rpc.Conn, m message) {
 	resp := &message{Kind: msgResponse, ReqID: m.ReqID}
 	var err error
 	switch {
+	case m.Block != nil:
+		resp.Addrs = d.blockAddrs(*m.Block, m.ExecutorID)
 	case m.BroadcastID != 0:
 		resp.Data, err = d.opts.Broadcast(m.BroadcastID)
 	default:
@@ -286,6 +295,42 @@ func (d *Driver) answer(conn *rpc.Conn, m message) {
 		resp.Err = err.Error()
 	}
 	_ = conn.Send(resp)
+}
+
+func (d *Driver) addBlocks(exec string, ids []storage.BlockID) {
+	if len(ids) == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, id := range ids {
+		if d.blocks[id] == nil {
+			d.blocks[id] = make(map[string]bool)
+		}
+		d.blocks[id][exec] = true
+	}
+}
+
+// HasBlock reports whether a live executor holds a cached partition.
+func (d *Driver) HasBlock(id storage.BlockID) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.blocks[id]) > 0
+}
+
+// blockAddrs lists the block servers of the executors other than except
+// that hold a cached partition.
+func (d *Driver) blockAddrs(id storage.BlockID, except string) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for ex := range d.blocks[id] {
+		if e := d.execs[ex]; e != nil && !e.gone && ex != except {
+			out = append(out, e.blockAddr)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // monitor declares executors lost when their heartbeats stop.
@@ -320,6 +365,12 @@ func (d *Driver) lose(e *remoteExec, reason string) {
 		return
 	}
 	e.gone = true
+	for id, holders := range d.blocks {
+		delete(holders, e.id)
+		if len(holders) == 0 {
+			delete(d.blocks, id)
+		}
+	}
 	stopped := d.stopped
 	running := e.running
 	e.running = map[int64]*runningTask{}

@@ -15,6 +15,7 @@ import (
 	"github.com/gospark/gospark/internal/rpc"
 	"github.com/gospark/gospark/internal/scheduler"
 	"github.com/gospark/gospark/internal/shuffle"
+	"github.com/gospark/gospark/internal/storage"
 	"github.com/gospark/gospark/internal/task"
 )
 
@@ -99,10 +100,11 @@ func RunExecutor(ctx context.Context, opts ExecutorOptions, newRunner func(*Exec
 	defer fetcher.Close()
 	opts.Env.MapOutputs = x
 	opts.Env.Fetcher = fetcher
+	opts.Env.PeerBlocks = &peerBlocks{x: x, f: fetcher}
 	srv := &rpc.Listener{Listener: bl, Sec: opts.Sec, OnRefused: func(a net.Addr, err error) {
 		opts.Log.Warn("refused a connection to the block server", "remote", a.String(), "error", err)
 	}}
-	go func() { _ = srv.Serve(func(c net.Conn) { serveBlocks(c, opts.Env.LocalDir, opts.Log) }) }()
+	go func() { _ = srv.Serve(func(c net.Conn) { serveBlocks(c, opts.Env, opts.Log) }) }()
 
 	if err := conn.Send(&message{Kind: msgRegister, ExecutorID: opts.ID, Cores: opts.Cores,
 		BlockAddr: bl.Addr().String(), PID: os.Getpid(), LocalDir: opts.Env.LocalDir}); err != nil {
@@ -235,6 +237,9 @@ func (x *Executor) run(ctx context.Context, runner Runner, tm *taskMsg) {
 		}
 	}
 	st.Duration = time.Since(start)
+	if x.env.Blocks != nil {
+		st.Blocks = x.env.Blocks.TakeAdded()
+	}
 	x.mu.Lock()
 	if cancel := x.tasks[tm.ID]; cancel != nil {
 		cancel()
@@ -307,3 +312,33 @@ func (x *Executor) BlockAddr() string { return x.blockAddr }
 
 // ID is the executor's id.
 func (x *Executor) ID() string { return x.opts.ID }
+
+// ErrNoBlock is the error of fetching a cached partition no other executor
+// holds.
+var ErrNoBlock = errors.New("cluster: no other executor holds the block")
+
+type peerBlocks struct {
+	x *Executor
+	f *Fetcher
+}
+
+// FetchBlock implements task.PeerBlocks: it asks the driver which
+// executors hold the partition and fetches it from the first that answers.
+func (p *peerBlocks) FetchBlock(ctx context.Context, id storage.BlockID) ([]byte, error) {
+	r, err := p.x.request(ctx, &message{Block: &id, ExecutorID: p.x.opts.ID})
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, addr := range r.Addrs {
+		b, err := p.f.fetchBlock(ctx, addr, id)
+		if err == nil {
+			return b, nil
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return nil, ErrNoBlock
+	}
+	return nil, errors.Join(errs...)
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gospark/gospark/internal/shuffle"
+	"github.com/gospark/gospark/internal/storage"
 )
 
 // Environment variables that start the application binary as an executor.
@@ -71,6 +72,9 @@ type message struct {
 	Statuses    []*shuffle.MapStatus
 	Data        []byte
 	Err         string
+	// Block asks where a cached partition is; Addrs answers.
+	Block *storage.BlockID
+	Addrs []string
 	// Missing is set when a shuffle's outputs are not all registered:
 	// MapIndex is the first missing one (-1: none was ever registered).
 	Missing  bool
@@ -98,6 +102,7 @@ type statusMsg struct {
 	Fetch    *fetchFailure
 	Accums   map[int64][]byte
 	Duration time.Duration
+	Blocks   []storage.BlockID // cached partitions stored since the last status
 }
 
 type fetchFailure struct {

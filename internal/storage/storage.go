@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -54,6 +55,10 @@ type Block struct {
 	Path  string
 	Size  int64
 	Count int64
+	// Encode writes a memory block in the on-disk format (compressed
+	// frames of encoded records), for executors that fetch it; nil when the
+	// records have no codec.
+	Encode func(w io.Writer) error
 }
 
 // Manager holds an executor's blocks.
@@ -63,6 +68,17 @@ type Manager struct {
 
 	mu     sync.Mutex
 	blocks map[BlockID]*Block
+	added  []BlockID // stored since the last TakeAdded
+}
+
+// TakeAdded returns the blocks stored since the last call, for an executor
+// to report to the driver.
+func (m *Manager) TakeAdded() []BlockID {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a := m.added
+	m.added = nil
+	return a
 }
 
 // New returns a store using mem for memory accounting and dir for blocks on
@@ -92,13 +108,14 @@ func (m *Manager) Reserve(n int64) bool { return m.mem.AcquireStorage(n) }
 func (m *Manager) Unreserve(n int64) { m.mem.ReleaseStorage(n) }
 
 // PutMemory stores decoded records whose size was reserved with Reserve.
-func (m *Manager) PutMemory(id BlockID, value any, size, count int64) {
+func (m *Manager) PutMemory(id BlockID, value any, size, count int64, encode func(io.Writer) error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old, ok := m.blocks[id]; ok {
 		m.drop(old)
 	}
-	m.blocks[id] = &Block{Value: value, Size: size, Count: count}
+	m.blocks[id] = &Block{Value: value, Size: size, Count: count, Encode: encode}
+	m.added = append(m.added, id)
 }
 
 // DiskPath is where a block's file goes.
@@ -118,6 +135,7 @@ func (m *Manager) PutDisk(id BlockID, path string, size, count int64) {
 		m.drop(old)
 	}
 	m.blocks[id] = &Block{Path: path, Size: size, Count: count}
+	m.added = append(m.added, id)
 }
 
 // Remove drops every block of a dataset (unpersist).

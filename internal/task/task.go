@@ -50,6 +50,15 @@ type Env struct {
 	MapOutputs MapOutputs
 	Fetcher    shuffle.Fetcher
 	Shuffle    *shuffle.Options
+	// PeerBlocks fetches cached partitions that other executors hold
+	// (nil in local mode, where there are none).
+	PeerBlocks PeerBlocks
+}
+
+// PeerBlocks fetches a cached partition from another executor: its bytes in
+// the block store's disk format.
+type PeerBlocks interface {
+	FetchBlock(ctx context.Context, id storage.BlockID) ([]byte, error)
 }
 
 // Context is one task attempt's view of the world.
