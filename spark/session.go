@@ -118,6 +118,7 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 		s.log.Warn(w)
 	}
 	if err := s.start(); err != nil {
+		s.stopExecutors() // nothing half-started stays behind
 		s.cleanup()
 		return nil, err
 	}

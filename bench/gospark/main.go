@@ -1,12 +1,18 @@
 // Command gospark-bench runs the four shared benchmark workloads on the
-// gospark engine in local mode and prints the same "result ..." lines as
-// the hand-written baseline, so the answers can be checked.
+// gospark engine and prints the same "result ..." lines as the hand-written
+// baseline, so the answers can be checked.
 //
 //	gospark-bench wc|kv|pi|sort
 //
 // Sizes come from the BENCH_* variables of ../shared/bench (see bench/wl).
 // The master defaults to local[*]; spark.* properties can be set with
-// GOSPARK_CONF as gospark submit does.
+// GOSPARK_CONF as gospark submit does, e.g.
+//
+//	GOSPARK_CONF='{"spark.master":"local-cluster[2,1,2048]"}' gospark-bench kv
+//
+// Under local-cluster the driver starts this same program again as each
+// executor process; their output goes to the driver's stderr, and only the
+// driver prints the "result" line.
 package main
 
 import (
@@ -18,6 +24,7 @@ import (
 	"runtime/pprof"
 
 	benchwl "github.com/gospark/gospark/bench/wl"
+	"github.com/gospark/gospark/internal/cluster"
 	"github.com/gospark/gospark/spark"
 )
 
@@ -130,6 +137,9 @@ func main() {
 		os.Exit(2)
 	}
 	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
+		if id := os.Getenv(cluster.EnvExecutorID); os.Getenv(cluster.EnvRole) == cluster.RoleExecutor && id != "" {
+			path += ".exec-" + id // local-cluster: one profile per executor process
+		}
 		f, err := os.Create(path)
 		if err == nil && pprof.StartCPUProfile(f) == nil {
 			defer pprof.StopCPUProfile()

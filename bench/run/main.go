@@ -3,6 +3,7 @@
 // the figures and ratios to a Markdown file.
 //
 //	go run ./bench/run -shared ../shared -out BENCHMARKS.md [-runs 3] [-workloads wc,kv,pi,sort]
+//	    [-local 'local[2]'] [-cluster 'local-cluster[2,1,2048]']
 //
 // It builds the baseline, treerss and gen from the shared directory and
 // gospark's bench program from this repository into bench/out/bin, writes the
@@ -12,12 +13,21 @@
 // run's "result" line is checked against gen's expected answer; a wrong
 // answer fails the benchmark. Medians are reported; ratios are gospark over
 // baseline.
+//
+// In the same run, alternating with the others, gospark also runs each
+// workload with spark.master set (through GOSPARK_CONF) to -local and to
+// -cluster, and the report gives the ratio local-cluster / local of wall
+// time, CPU time and peak RSS. The driver starts local-cluster's executors as
+// its own child processes and waits for them, so treerss counts them: its
+// peak RSS is the sum over the driver and the executors, sampled every
+// 50 ms, and its CPU time covers them too. -cluster "" leaves this out.
 package main
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,18 +46,81 @@ func main() {
 	out := flag.String("out", "BENCHMARKS.md", "Markdown file to write")
 	runs := flag.Int("runs", 3, "runs of each engine on each workload")
 	workloads := flag.String("workloads", "wc,kv,pi,sort", "comma-separated workloads")
+	local := flag.String("local", "local[2]", "in-process master that -cluster is compared with")
+	cluster := flag.String("cluster", "local-cluster[2,1,2048]", `executor-process master compared with -local ("" to leave out)`)
 	flag.Parse()
-	if err := run(context.Background(), *shared, *out, *runs, strings.Split(*workloads, ",")); err != nil {
+	opts := options{shared: *shared, out: *out, runs: *runs, workloads: strings.Split(*workloads, ","),
+		local: *local, cluster: *cluster, viaMake: true, git: gitState()}
+	flag.Visit(func(f *flag.Flag) { // make bench sets only these two
+		if f.Name != "shared" && f.Name != "out" {
+			opts.viaMake = false
+		}
+	})
+	if err := run(context.Background(), opts); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-type measure struct {
-	wall, cpu, rssMiB float64
+type options struct {
+	shared, out    string
+	runs           int
+	workloads      []string
+	local, cluster string // masters compared; cluster "" leaves the comparison out
+	viaMake        bool   // make bench's flags: -shared and -out only
+	git            string // the commit built, before building
 }
 
-func run(ctx context.Context, shared, out string, runs int, workloads []string) error {
+// command is the bench/run command line that o stands for.
+func (o options) command() string {
+	c := fmt.Sprintf("go run ./bench/run -shared %s -out %s -runs %d -workloads %s", o.shared, o.out, o.runs, strings.Join(o.workloads, ","))
+	return c + fmt.Sprintf(" -local '%s' -cluster '%s'", o.local, o.cluster)
+}
+
+// engine is a program the harness runs: the baseline, or gospark with a
+// master (conf is then GOSPARK_CONF's value; "" inherits the environment's).
+type engine struct {
+	name    string
+	gospark bool
+	conf    string
+}
+
+type measure struct {
+	wall, cpu, rssMiB float64
+	// From treerss too: the reaped rusage's user+sys and max RSS (of the
+	// driver and of every descendant it waited for, but the largest single
+	// process, not a sum), and the most processes seen in the tree at once.
+	ruCPU, ruMaxRSSMiB float64
+	procs              int
+	warnings           int // WARN or ERROR log lines on gospark's stderr
+}
+
+// confWithMaster is GOSPARK_CONF from the environment with spark.master set.
+func confWithMaster(m string) (string, error) {
+	props := map[string]string{}
+	if s := os.Getenv("GOSPARK_CONF"); s != "" {
+		if err := json.Unmarshal([]byte(s), &props); err != nil {
+			return "", fmt.Errorf("GOSPARK_CONF: %w", err)
+		}
+	}
+	props["spark.master"] = m
+	b, err := json.Marshal(props)
+	return string(b), err
+}
+
+// clusterExecutors is N of local-cluster[N,C,M], or 0.
+func clusterExecutors(m string) int {
+	rest, ok := strings.CutPrefix(m, "local-cluster[")
+	if !ok {
+		return 0
+	}
+	n, _, _ := strings.Cut(rest, ",")
+	v, _ := strconv.Atoi(strings.TrimSpace(n))
+	return v
+}
+
+func run(ctx context.Context, o options) error {
+	shared, runs, workloads := o.shared, o.runs, o.workloads
 	sharedBench, err := filepath.Abs(filepath.Join(shared, "bench"))
 	if err != nil {
 		return err
@@ -110,42 +183,73 @@ func run(ctx context.Context, shared, out string, runs int, workloads []string) 
 	tsv := filepath.Join(bin, "..", "results.tsv")
 	os.Remove(tsv)
 	results := map[string][]measure{} // engine/workload
-	engines := []string{"baseline", "gospark"}
+	// baseline and gospark (whatever master the environment gives, local[*]
+	// by default) as before; then gospark under -local and -cluster.
+	engines := []engine{{name: "baseline"}, {name: "gospark", gospark: true}}
+	if o.cluster != "" {
+		for _, m := range []string{o.local, o.cluster} {
+			conf, err := confWithMaster(m)
+			if err != nil {
+				return err
+			}
+			engines = append(engines, engine{name: "gospark " + m, gospark: true, conf: conf})
+		}
+	}
 	for r := range runs {
 		for _, w := range workloads {
-			order := engines
+			// Odd runs go in the reverse order, so each pair compared
+			// (baseline/gospark, local/cluster) alternates which goes first.
+			order := slices.Clone(engines)
 			if r%2 == 1 {
-				order = []string{"gospark", "baseline"}
+				slices.Reverse(order)
 			}
 			for _, e := range order {
 				m, err := runOnce(ctx, bin, tsv, e, w, textDir, expect[w])
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(os.Stderr, "bench: %-8s %-4s run %d: wall %.2fs cpu %.2fs rss %.0f MiB\n", e, w, r+1, m.wall, m.cpu, m.rssMiB)
-				results[e+"/"+w] = append(results[e+"/"+w], m)
+				if n := clusterExecutors(strings.TrimPrefix(e.name, "gospark ")); n > 0 && m.procs < n+1 {
+					fmt.Fprintf(os.Stderr, "bench: warning: %s %s run %d: treerss saw at most %d processes, want the driver and %d executors\n",
+						e.name, w, r+1, m.procs, n)
+				}
+				fmt.Fprintf(os.Stderr, "bench: %-8s %-4s run %d: wall %.2fs cpu %.2fs rss %.0f MiB procs %d\n", e.name, w, r+1, m.wall, m.cpu, m.rssMiB, m.procs)
+				results[e.name+"/"+w] = append(results[e.name+"/"+w], m)
 			}
 		}
 	}
-	return writeReport(out, runs, workloads, results)
+	return writeReport(o, results)
 }
 
-func runOnce(ctx context.Context, bin, tsv, engine, workload, textDir, expect string) (measure, error) {
+func runOnce(ctx context.Context, bin, tsv string, e engine, workload, textDir, expect string) (measure, error) {
 	prog := filepath.Join(bin, "baseline")
-	if engine == "gospark" {
+	if e.gospark {
 		prog = filepath.Join(bin, "gospark-bench")
 	}
-	cmd := exec.CommandContext(ctx, filepath.Join(bin, "treerss"), "-o", tsv, "-tag", engine+"\t"+workload, "--", prog, workload)
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "treerss"), "-o", tsv, "-tag", e.name+"\t"+workload, "--", prog, workload)
 	cmd.Env = append(os.Environ(), "BENCH_TEXT="+textDir)
+	if e.conf != "" {
+		cmd.Env = append(cmd.Env, "GOSPARK_CONF="+e.conf)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return measure{}, fmt.Errorf("%s %s: %w\n%s%s", engine, workload, err, stdout.String(), stderr.String())
+		return measure{}, fmt.Errorf("%s %s: %w\n%s%s", e.name, workload, err, stdout.String(), stderr.String())
 	}
 	if err := checkResult(stdout.String(), expect); err != nil {
-		return measure{}, fmt.Errorf("%s %s: wrong answer: %w", engine, workload, err)
+		return measure{}, fmt.Errorf("%s %s: wrong answer: %w", e.name, workload, err)
 	}
-	return lastTSV(tsv)
+	m, err := lastTSV(tsv)
+	if err != nil {
+		return m, err
+	}
+	// gospark logs at WARN and above by default: pass such lines on.
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			m.warnings++
+			fmt.Fprintf(os.Stderr, "bench: %s %s stderr: %s\n", e.name, workload, l)
+		}
+	}
+	return m, nil
 }
 
 // fieldsOf parses the key=value words of a line.
@@ -209,7 +313,8 @@ func lastTSV(path string) (measure, error) {
 		return measure{}, fmt.Errorf("treerss line %q: want 10 columns", last)
 	}
 	num := func(i int) float64 { v, _ := strconv.ParseFloat(cols[i], 64); return v }
-	return measure{wall: num(2), rssMiB: num(3), cpu: num(9)}, nil
+	return measure{wall: num(2), rssMiB: num(3), cpu: num(9),
+		ruMaxRSSMiB: num(4), ruCPU: num(5) + num(6), procs: int(num(7))}, nil
 }
 
 func median(ms []measure, f func(measure) float64) float64 {
@@ -224,14 +329,14 @@ func median(ms []measure, f func(measure) float64) float64 {
 	return v[len(v)/2]
 }
 
-func writeReport(out string, runs int, workloads []string, results map[string][]measure) error {
+func writeReport(o options, results map[string][]measure) error {
+	out, runs, workloads := o.out, o.runs, o.workloads
 	var b strings.Builder
 	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "# Benchmarks\n\n")
-	fmt.Fprintf(&b, "Produced by `make bench` (`go run ./bench/run -shared ../shared -out BENCHMARKS.md -runs %d -workloads %s`)\n",
-		runs, strings.Join(workloads, ","))
-	fmt.Fprintf(&b, "on %s, %d CPUs, %s, %s. Each engine ran each workload %d times, alternating which went\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), host, runs)
+	fmt.Fprintf(&b, "Produced by %s\n", producedBy(o))
+	fmt.Fprintf(&b, "at %s on %s, %d CPUs, %s, %s. Each engine ran each workload %d times, alternating which went\n",
+		o.git, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), host, runs)
 	fmt.Fprintf(&b, "first; figures are medians (peak RSS: the largest). Every run's answer was checked against\n")
 	fmt.Fprintf(&b, "`gen -expect`. gospark runs in local mode (`local[*]`, default `spark.driver.memory` 1g) and writes\n")
 	fmt.Fprintf(&b, "its shuffles to disk, compressed with lz4; the baseline keeps everything in memory.\n\n")
@@ -254,7 +359,107 @@ func writeReport(out string, runs int, workloads []string, results map[string][]
 			}
 		}
 	}
+	if o.cluster != "" {
+		writeClusterReport(&b, o, results)
+	}
 	return os.WriteFile(out, []byte(b.String()), 0o644)
+}
+
+// gitState names the commit measured and says whether files outside bench/
+// differed from it.
+func gitState() string {
+	rev, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "an unknown commit (no git)"
+	}
+	st := fmt.Sprintf("commit %s", strings.TrimSpace(string(rev)))
+	out, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output()
+	if err != nil {
+		return st
+	}
+	var dirty []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if len(l) < 4 {
+			continue
+		}
+		if p := l[3:]; !strings.HasPrefix(p, "bench/") && p != "BENCHMARKS.md" {
+			dirty = append(dirty, p)
+		}
+	}
+	if len(dirty) > 0 {
+		st += fmt.Sprintf(" with uncommitted changes to %s", strings.Join(dirty, ", "))
+	}
+	return st
+}
+
+// producedBy says how the report was produced: the BENCH_* and GOSPARK_CONF
+// variables that were set, then make bench and the command it ran (or just
+// the command when run with other flags than make bench gives).
+func producedBy(o options) string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "BENCH_") || k == "GOSPARK_CONF" {
+			env = append(env, kv+" ")
+		}
+	}
+	slices.Sort(env)
+	if o.viaMake {
+		return fmt.Sprintf("`%smake bench` (`%s`)", strings.Join(env, ""), o.command())
+	}
+	return fmt.Sprintf("`%s%s`", strings.Join(env, ""), o.command())
+}
+
+// shuffleHeavy are the workloads whose local-cluster wall time should stay
+// within 1.5x of the in-process master's.
+var shuffleHeavy = map[string]bool{"wc": true, "kv": true, "sort": true}
+
+// writeClusterReport is the section comparing local-cluster with local.
+func writeClusterReport(b *strings.Builder, o options, results map[string][]measure) {
+	le, ce := "gospark "+o.local, "gospark "+o.cluster
+	n := clusterExecutors(o.cluster)
+	fmt.Fprintf(b, "\n## local-cluster / local\n\n")
+	fmt.Fprintf(b, "Produced in the same run, by the same command: %s.\nAlongside the runs above, gospark also ran each workload %d times\n", producedBy(o), o.runs)
+	fmt.Fprintf(b, "with `spark.master` set through `GOSPARK_CONF` to `%s` (%d executor processes, each with 1 core\n", o.cluster, n)
+	fmt.Fprintf(b, "and its own memory manager and shuffle files; map outputs are fetched over authenticated TCP) and to\n")
+	fmt.Fprintf(b, "`%s` (one process, two task slots), alternating with each other and with the runs above, in\n", o.local)
+	fmt.Fprintf(b, "reverse order on every other run. Every answer was checked against `gen -expect`. Ratios are\n")
+	fmt.Fprintf(b, "local-cluster / local: wall and CPU of the medians, peak RSS of the largest peaks; the goal is a\n")
+	fmt.Fprintf(b, "wall ratio of at most 1.5 on the shuffle-heavy workloads (wc, kv, sort).\n\n")
+	fmt.Fprintf(b, "What the figures cover. The driver starts the executors as its own child processes (the same\n")
+	fmt.Fprintf(b, "program, re-run) and waits for them when the session stops, so they are in treerss's process\n")
+	fmt.Fprintf(b, "tree. *Peak RSS* is the largest sum of VmRSS over the driver and all its descendants, sampled every\n")
+	fmt.Fprintf(b, "50 ms: the memory the whole application held at once. (The rusage max RSS that wait4 returns does\n")
+	fmt.Fprintf(b, "cover waited-for descendants, but as the maximum of any single process, not a sum; it is the\n")
+	fmt.Fprintf(b, "*largest process* column below.) *CPU* is user+sys of the whole tree: the rusage of the driver,\n")
+	fmt.Fprintf(b, "which includes the executors it reaped (the *rusage CPU* column), or the sum of per-process\n")
+	fmt.Fprintf(b, "samples if larger. *procs* is the most processes seen in the tree at once (1 + %d executors).\n\n", n)
+	fmt.Fprintf(b, "local is `%s`, cluster is `%s`.\n\n", o.local, o.cluster)
+	fmt.Fprintf(b, "| workload | local wall s | cluster wall s | wall ratio | local CPU s | cluster CPU s | CPU ratio | local peak RSS MiB | cluster peak RSS MiB | RSS ratio | wall within 1.5× |\n")
+	fmt.Fprintf(b, "|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, w := range o.workloads {
+		lm, cm := results[le+"/"+w], results[ce+"/"+w]
+		lw, cw := median(lm, func(m measure) float64 { return m.wall }), median(cm, func(m measure) float64 { return m.wall })
+		lc, cc := median(lm, func(m measure) float64 { return m.cpu }), median(cm, func(m measure) float64 { return m.cpu })
+		lr, cr := slices.Max(rss(lm)), slices.Max(rss(cm))
+		within := "n/a (not shuffle-heavy)"
+		if shuffleHeavy[w] {
+			within = "yes"
+			if cw/lw > 1.5 {
+				within = "**no**"
+			}
+		}
+		fmt.Fprintf(b, "| %s | %.2f | %.2f | **%.2f** | %.2f | %.2f | %.2f | %.0f | %.0f | %.2f | %s |\n",
+			w, lw, cw, cw/lw, lc, cc, cc/lc, lr, cr, cr/lr, within)
+	}
+	b.WriteString("\nEach run, in order:\n\n| master | workload | wall s | CPU s | rusage CPU s | peak RSS MiB | largest process MiB | procs | warnings logged |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, w := range o.workloads {
+		for _, e := range []string{le, ce} {
+			for _, m := range results[e+"/"+w] {
+				fmt.Fprintf(b, "| %s | %s | %.2f | %.2f | %.2f | %.0f | %.0f | %d | %d |\n",
+					strings.TrimPrefix(e, "gospark "), w, m.wall, m.cpu, m.ruCPU, m.rssMiB, m.ruMaxRSSMiB, m.procs, m.warnings)
+			}
+		}
+	}
 }
 
 func rss(ms []measure) []float64 {
