@@ -99,43 +99,55 @@ var ErrEmpty = errors.New("spark: empty dataset")
 
 // Reduce combines all records with f, which must be associative and
 // commutative: each partition is reduced in its task, then the partial
-// results on the driver.
+// results on the driver. In executor processes f cannot run (it is a
+// closure of the driver), so they send their records and the driver
+// reduces them all; register the function with Reducer to reduce on the
+// executors instead.
 func Reduce[T any](ctx context.Context, d *Dataset[T], f func(T, T) T) (T, error) {
-	type partial struct {
-		v  T
-		ok bool
+	return reduce(ctx, d, f, remoteAction{})
+}
+
+// partial is one partition's reduction.
+type partial[T any] struct {
+	V  T
+	OK bool
+}
+
+func (p *partial[T]) add(f func(T, T) T, x T) {
+	if p.OK {
+		p.V = f(p.V, x)
+	} else {
+		*p = partial[T]{x, true}
 	}
-	var acc partial
-	err := runJob(ctx, d, allPartitions(d.NumPartitions()), remoteAction{}, func(int) *consumer[T] {
-		var p partial
-		return &consumer[T]{
-			sink: func(b []T) error {
-				for _, x := range b {
-					if p.ok {
-						p.v = f(p.v, x)
-					} else {
-						p = partial{x, true}
-					}
-				}
-				return nil
-			},
-			done: func() (any, error) { return p, nil },
-		}
-	}, func(_ int, v any) error {
-		p := v.(partial)
-		switch {
-		case !p.ok:
-		case acc.ok:
-			acc.v = f(acc.v, p.v)
-		default:
-			acc = p
-		}
-		return nil
-	})
-	if err == nil && !acc.ok {
+}
+
+// reducingConsumer reduces a partition's records with f.
+func reducingConsumer[T any](f func(T, T) T) *consumer[T] {
+	var p partial[T]
+	return &consumer[T]{
+		sink: func(b []T) error {
+			for _, x := range b {
+				p.add(f, x)
+			}
+			return nil
+		},
+		done: func() (any, error) { return p, nil },
+	}
+}
+
+func reduce[T any](ctx context.Context, d *Dataset[T], f func(T, T) T, ra remoteAction) (T, error) {
+	var acc partial[T]
+	err := runJob(ctx, d, allPartitions(d.NumPartitions()), ra, func(int) *consumer[T] { return reducingConsumer(f) },
+		func(_ int, v any) error {
+			if p := v.(partial[T]); p.OK {
+				acc.add(f, p.V)
+			}
+			return nil
+		})
+	if err == nil && !acc.OK {
 		err = fmt.Errorf("Reduce: %w", ErrEmpty)
 	}
-	return acc.v, err
+	return acc.V, err
 }
 
 // Take returns the first n records. Like Spark it computes one partition

@@ -2,6 +2,7 @@ package spark
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -22,9 +23,10 @@ var ErrOutsideFunc = errors.New("dataset built outside a registered function: bu
 // Every process of an application registers the same functions in the same
 // order, so an index names a function everywhere.
 var registry struct {
-	mu     sync.Mutex
-	funcs  []*funcEntry
-	frozen bool
+	mu       sync.Mutex
+	funcs    []*funcEntry
+	reducers []any // *ReducerOf[T], by registration order
+	frozen   bool
 }
 
 type funcEntry struct {
@@ -47,6 +49,56 @@ func register() *funcEntry {
 	e := &funcEntry{index: len(registry.funcs), site: site}
 	registry.funcs = append(registry.funcs, e)
 	return e
+}
+
+// ReducerOf is a reduce function registered at package initialization,
+// so that executor processes can run it on their partitions (Spark's
+// reduce runs on executors; a plain function passed to Reduce cannot go
+// there, see DESIGN.md decision 2).
+type ReducerOf[T any] struct {
+	index int
+	site  string
+	f     func(T, T) T
+}
+
+// Reducer registers an associative and commutative function for Reduce on
+// executors. Call it at package initialization:
+//
+//	var sum = spark.Reducer(func(a, b int64) int64 { return a + b })
+//	total, err := sum.Reduce(ctx, ds)
+func Reducer[T any](f func(a, b T) T) *ReducerOf[T] {
+	_, file, line, _ := runtime.Caller(1)
+	site := fmt.Sprintf("%s:%d", file, line)
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	if registry.frozen {
+		panic(fmt.Sprintf("spark: reducer registered at %s after a Session started; "+
+			"register reducers at package initialization (var r = spark.Reducer(...))", site))
+	}
+	r := &ReducerOf[T]{index: len(registry.reducers), site: site, f: f}
+	registry.reducers = append(registry.reducers, r)
+	return r
+}
+
+// Reduce combines all records of d with the reducer: each partition is
+// reduced in its task (in executor processes too), then the partial
+// results on the driver.
+func (r *ReducerOf[T]) Reduce(ctx context.Context, d *Dataset[T]) (T, error) {
+	return reduce(ctx, d, r.f, remoteAction{Kind: actReduce, Reducer: r.index})
+}
+
+// reducerAt finds reducer i of type T (executor side).
+func reducerAt[T any](i int) (*ReducerOf[T], error) {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	if i < 0 || i >= len(registry.reducers) {
+		return nil, fmt.Errorf("spark: no reducer %d in this binary: driver and executor must run the same binary", i)
+	}
+	r, ok := registry.reducers[i].(*ReducerOf[T])
+	if !ok {
+		return nil, fmt.Errorf("spark: reducer %d is a %T, not a reducer of %T", i, registry.reducers[i], *new(T))
+	}
+	return r, nil
 }
 
 func freezeRegistry() {

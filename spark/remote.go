@@ -28,13 +28,15 @@ const (
 	actCount                     // send the number of records
 	actSample                    // send a reservoir sample of Per records and the count
 	actSave                      // write a text part file under Path
+	actReduce                    // reduce with registered reducer Reducer, send the partial result
 )
 
 type remoteAction struct {
-	Kind  actionKind
-	Limit int
-	Per   int
-	Path  string
+	Kind    actionKind
+	Limit   int
+	Per     int
+	Path    string
+	Reducer int
 }
 
 // sampled is a partition's reservoir sample.
@@ -74,6 +76,12 @@ func builtinConsumer[T any](ra remoteAction, part int) *consumer[T] {
 		}
 	case actSave:
 		return saveConsumer[T](ra.Path, part)
+	case actReduce:
+		r, err := reducerAt[T](ra.Reducer)
+		if err != nil {
+			return &consumer[T]{sink: func([]T) error { return err }, done: func() (any, error) { return nil, err }}
+		}
+		return reducingConsumer(r.f)
 	}
 	return nil
 }
@@ -100,6 +108,17 @@ func (d *Dataset[T]) runRemote(ctx context.Context, tc *task.Context, ra remoteA
 		switch v := v.(type) {
 		case int64:
 			return binary.AppendVarint(nil, v), nil
+		case partial[T]:
+			rw, err := newRecordWriter[T](tc.Env)
+			if err != nil {
+				return nil, err
+			}
+			if v.OK {
+				if err := rw.write([]T{v.V}); err != nil {
+					return nil, err
+				}
+			}
+			return rw.finish()
 		case sampled[T]:
 			rw, err := newRecordWriter[T](tc.Env)
 			if err != nil {
@@ -150,6 +169,15 @@ func decodeRemote[T any](ra remoteAction, newConsumer func(part int) *consumer[T
 			return n, nil
 		case actSave:
 			return nil, nil
+		case actReduce:
+			var p partial[T]
+			err := readRecords[T](payload, cc, func(b []T) error {
+				if len(b) > 0 {
+					p = partial[T]{b[0], true}
+				}
+				return nil
+			})
+			return p, err
 		case actSample:
 			// The count follows the records; the records are framed, so
 			// read the trailing varint from the end.
@@ -163,7 +191,7 @@ func decodeRemote[T any](ra remoteAction, newConsumer func(part int) *consumer[T
 			return s, err
 		}
 		c := newConsumer(part)
-		if err := readRecords[T](payload, cc, c.sink); err != nil {
+		if err := readRecords[T](payload, cc, c.sink); err != nil && !errors.Is(err, errStop) {
 			if c.abort != nil {
 				c.abort()
 			}

@@ -91,6 +91,15 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spark: configuration from gospark submit: %w", err)
 	}
+	if os.Getenv(cluster.EnvRole) == cluster.RoleExecutor {
+		// The driver's configuration, as it passed it: the options are the
+		// driver's business.
+		m, err := master.Parse(conf.String("spark.master"))
+		if err != nil {
+			return nil, fmt.Errorf("spark: %w", err)
+		}
+		runExecutor(ctx, conf, m) // never returns
+	}
 	for _, o := range opts {
 		if err := o(conf); err != nil {
 			return nil, fmt.Errorf("spark: %w", err)
@@ -99,9 +108,6 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 	m, err := master.Parse(conf.String("spark.master"))
 	if err != nil {
 		return nil, fmt.Errorf("spark: %w", err)
-	}
-	if os.Getenv(cluster.EnvRole) == cluster.RoleExecutor {
-		runExecutor(ctx, conf, m) // never returns
 	}
 	if m.Kind == master.Kubernetes {
 		return nil, fmt.Errorf("spark: master %q: k8s:// executors are not available yet; use local[N] or local-cluster[N,C,M]", m.Raw)

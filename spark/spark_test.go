@@ -49,9 +49,12 @@ func byKey[V any](a, b spark.KV[int, V]) int { return cmp.Compare(a.Key, b.Key) 
 
 var pairsFn = spark.Func3(buildPairs)
 
-func TestActions(t *testing.T) {
+var kviSum = spark.Reducer(func(a, b kvi) kvi { return kvi{Value: a.Value + b.Value} })
+
+func TestActions(t *testing.T) { testActions(t, newSession(t)) }
+
+func testActions(t *testing.T, s *spark.Session) {
 	ctx := context.Background()
-	s := newSession(t)
 	d := pairsFn.Call(s, 1000, 7, 4)
 	if n, err := spark.Count(ctx, d); err != nil || n != 1000 {
 		t.Fatalf("Count = %d, %v; want 1000", n, err)
@@ -66,6 +69,13 @@ func TestActions(t *testing.T) {
 	sum, err := spark.Reduce(ctx, d, func(a, b kvi) kvi { return kvi{Value: a.Value + b.Value} })
 	if err != nil || sum.Value != 999*1000/2 {
 		t.Fatalf("Reduce = %v, %v; want %d", sum.Value, err, 999*1000/2)
+	}
+	// A registered reducer reduces in the tasks, wherever they run.
+	if sum, err := kviSum.Reduce(ctx, d); err != nil || sum.Value != 999*1000/2 {
+		t.Fatalf("Reducer.Reduce = %v, %v; want %d", sum.Value, err, 999*1000/2)
+	}
+	if _, err := kviSum.Reduce(ctx, pairsFn.Call(s, 0, 1, 2)); !errors.Is(err, spark.ErrEmpty) {
+		t.Fatalf("Reducer.Reduce of empty dataset: %v, want ErrEmpty", err)
 	}
 	for _, n := range []int{0, 1, 5, 260, 999, 1000, 5000} {
 		got, err := spark.Take(ctx, d, n)
@@ -141,9 +151,10 @@ var narrowFn = spark.Func1(func(p *spark.Plan, which string) *spark.Dataset[stri
 	return nil
 })
 
-func TestNarrowTransformations(t *testing.T) {
+func TestNarrowTransformations(t *testing.T) { testNarrowTransformations(t, newSession(t)) }
+
+func testNarrowTransformations(t *testing.T, s *spark.Session) {
 	ctx := context.Background()
-	s := newSession(t)
 	tests := []struct {
 		which  string
 		want   []string
@@ -221,9 +232,10 @@ var byKeyFn = spark.Func2(func(p *spark.Plan, which string, n int) *spark.Datase
 	return nil
 })
 
-func TestShuffleTransformations(t *testing.T) {
+func TestShuffleTransformations(t *testing.T) { testShuffleTransformations(t, newSession(t)) }
+
+func testShuffleTransformations(t *testing.T, s *spark.Session) {
 	ctx := context.Background()
-	s := newSession(t)
 	const n = 5000
 	input := plainPairs(n, 13)
 	sums := map[int]int{}
@@ -404,9 +416,10 @@ var bcFn = spark.Func1(func(p *spark.Plan, b *spark.Broadcast[map[int]string]) *
 	return spark.Map(spark.Range(p, 0, 3, 2), func(i int64) string { return b.Value()[int(i)] })
 })
 
-func TestAccumulatorsAndBroadcast(t *testing.T) {
+func TestAccumulatorsAndBroadcast(t *testing.T) { testAccumulatorsAndBroadcast(t, newSession(t)) }
+
+func testAccumulatorsAndBroadcast(t *testing.T, s *spark.Session) {
 	ctx := context.Background()
-	s := newSession(t)
 	acc := spark.LongAccumulator(s, "sum")
 	if _, err := spark.Count(ctx, accFn.Call(s, acc)); err != nil {
 		t.Fatal(err)
@@ -429,9 +442,10 @@ var textFn = spark.Func2(func(p *spark.Plan, path string, minParts int) *spark.D
 	return spark.TextFile(p, path, minParts)
 })
 
-func TestTextFileSplitsAndSave(t *testing.T) {
+func TestTextFileSplitsAndSave(t *testing.T) { testTextFileSplitsAndSave(t, newSession(t)) }
+
+func testTextFileSplitsAndSave(t *testing.T, s *spark.Session) {
 	ctx := context.Background()
-	s := newSession(t)
 	dir := t.TempDir()
 	var want []string
 	var body strings.Builder

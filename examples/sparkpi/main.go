@@ -22,6 +22,11 @@ var hits = spark.Func2(func(p *spark.Plan, n int64, slices int) *spark.Dataset[i
 	return spark.Map(spark.Range(p, 1, n, slices), inCircle)
 })
 
+// sum adds the hits up. Registered, it runs on the executors, as Spark's
+// reduce does; a plain function given to spark.Reduce would run on the
+// driver over every record.
+var sum = spark.Reducer(func(a, b int64) int64 { return a + b })
+
 func inCircle(i int64) int64 {
 	x := unit(splitMix64(uint64(i)))*2 - 1
 	y := unit(splitMix64(uint64(i)^0xabcdef12345))*2 - 1
@@ -64,7 +69,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer sess.Stop()
 	n := min(100000*int64(slices), math.MaxInt32)
-	count, err := spark.Reduce(ctx, hits.Call(sess, n, slices), func(a, b int64) int64 { return a + b })
+	count, err := sum.Reduce(ctx, hits.Call(sess, n, slices))
 	if err != nil {
 		return err
 	}
