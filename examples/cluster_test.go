@@ -113,8 +113,9 @@ func alive(pid int) bool {
 func TestExecutorKilledDuringGroupByReduce(t *testing.T) {
 	// 4 mappers x 500,000 pairs x 100-byte values into 8 reducers: two
 	// executors of one core each run the reduce stage in four waves.
-	r := start(t, []string{"GOSPARK_LOG_LEVEL=info"},
-		"--master", cluster, app("groupbytest"), "4", "500000", "100", "8")
+	scratch := t.TempDir()
+	r := start(t, []string{"GOSPARK_LOG_LEVEL=info"}, "--master", cluster, "--conf", "spark.local.dir="+scratch,
+		app("groupbytest"), "4", "500000", "100", "8")
 	pids := map[string]int{}
 	for len(pids) < 2 {
 		m := r.waitFor(t, started, time.Minute)
@@ -131,6 +132,10 @@ func TestExecutorKilledDuringGroupByReduce(t *testing.T) {
 	want := groupByCount(4, 500000, 100)
 	if got := lastLine(r.stdout.String()); got != strconv.Itoa(want) {
 		t.Fatalf("GroupByTest printed %q after losing an executor, want %d", got, want)
+	}
+	// The killed executor could not clean up; the driver did.
+	if left, _ := os.ReadDir(scratch); len(left) != 0 {
+		t.Errorf("spark.local.dir holds %d entries after the application ended, want none (first %s)", len(left), left[0].Name())
 	}
 	log := r.errText()
 	for _, re := range []string{
@@ -218,4 +223,19 @@ func TestClusterSizeFlagsEncryptionAndBadSettings(t *testing.T) {
 	// spark.authenticate=false: no secret, same answer.
 	r = submit(t, "--master", cluster, "--conf", "spark.authenticate=false", app("sparkpi"), "10")
 	mustSucceed(t, r)
+}
+
+func TestExecutorsThatCannotStartFailTheJob(t *testing.T) {
+	start := time.Now()
+	r := submit(t, "--master", cluster, app("noexec"))
+	if r.code == 0 {
+		t.Fatalf("exit 0 with executors that never start; stdout %q", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "no executor left and no more may be started") ||
+		!strings.Contains(r.stderr, "exited before registering (exit status 3)") {
+		t.Fatalf("stderr does not say why the job failed:\n%s", r.stderr)
+	}
+	if el := time.Since(start); el > time.Minute {
+		t.Fatalf("took %s to give up", el)
+	}
 }

@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = dir
-	build := exec.Command("go", "build", "-o", dir+"/", "../cmd/gospark", "./sparkpi", "./groupbytest", "./wordcount", "./pagerank", "./sort", "./testdata/flaky")
+	build := exec.Command("go", "build", "-o", dir+"/", "../cmd/gospark", "./sparkpi", "./groupbytest", "./wordcount", "./pagerank", "./sort", "./testdata/flaky", "./testdata/noexec")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the examples:", err)

@@ -41,6 +41,13 @@ func runJob[T any](ctx context.Context, d *Dataset[T], parts []int, ra remoteAct
 	if err := s.usable(); err != nil {
 		return err
 	}
+	if err := context.Cause(s.fatal); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(s.fatal, func() { cancel(context.Cause(s.fatal)) })
+	defer stop()
 	if ra.Kind != actRecords {
 		newConsumer = func(part int) *consumer[T] { return builtinConsumer[T](ra, part) }
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,6 +135,13 @@ func (s *Session) startExecutorProcesses() error {
 	procs, err := cluster.StartLocal(n, cluster.LocalOptions{
 		AppID: s.appID, DriverURL: s.driver.Addr(), Secret: s.secret, Cores: cores,
 		Conf: execConf.Encode(), MaxRelaunches: 10, Log: s.log,
+		OnExit: func(id, status string) {
+			// One that registered is handled as lost by the endpoint;
+			// its local dir goes when the application stops.
+			if !s.driver.Known(id) {
+				s.replaceExecutor(id, fmt.Sprintf("executor %s exited before registering (%s)", id, status))
+			}
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("spark: %w", err)
@@ -151,8 +160,18 @@ func (s *Session) executorLost(id, reason string) {
 		s.dag.ExecutorLost(id, reason)
 	}
 	if s.procs != nil {
-		go s.procs.Replace(id)
+		go s.replaceExecutor(id, fmt.Sprintf("executor %s lost: %s", id, reason))
 	}
+}
+
+// replaceExecutor starts a new executor process for one that is gone; when
+// none can be started and none is left, the application cannot go on and
+// its jobs fail with why.
+func (s *Session) replaceExecutor(id, why string) {
+	if s.procs.Replace(id) || len(s.driver.Registered()) > 0 {
+		return
+	}
+	s.fail(fmt.Errorf("spark: no executor left and no more may be started (%d replaced already); last: %s", 10, why))
 }
 
 // stopExecutors tells executors to exit and waits for their processes.
@@ -166,6 +185,22 @@ func (s *Session) stopExecutors() {
 	}
 	if s.procs != nil {
 		s.procs.Stop(grace)
+		s.removeExecutorDirs()
+	}
+}
+
+// removeExecutorDirs removes what local-cluster executors that died
+// without cleaning up (killed, or stopped by force) left in spark.local.dir.
+// Only directories named for this application's executors are touched.
+func (s *Session) removeExecutorDirs() {
+	prefix := "gospark-" + s.appID + "-exec-"
+	for _, dir := range s.driver.LocalDirs() {
+		if !strings.HasPrefix(filepath.Base(dir), prefix) {
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			s.log.Warn("removing an executor's local dir", "dir", dir, "error", err)
+		}
 	}
 }
 

@@ -48,6 +48,11 @@ type Session struct {
 	console  *consoleProgress
 	memLimit int64 // the memory limit before the session set its own
 
+	// fatal ends every job when the application cannot go on (no executor
+	// can be started); fail cancels it with the reason.
+	fatal context.Context
+	fail  func(error)
+
 	planSeq atomic.Int64
 	shared  atomic.Int64
 
@@ -133,9 +138,11 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 }
 
 func newSessionState(conf *config.Conf, m master.Master) *Session {
+	fatal, cancel := context.WithCancelCause(context.Background())
 	return &Session{conf: conf, master: m, accums: make(map[int64]accumSink), datasets: make(map[int64]any),
 		shuffles: make(map[int64]*scheduler.ShuffleDep), sentCalls: make(map[string]int),
-		broadcasts: make(map[int64]func() ([]byte, error)), bcasts: make(map[int64][]byte)}
+		broadcasts: make(map[int64]func() ([]byte, error)), bcasts: make(map[int64][]byte),
+		fatal: fatal, fail: func(err error) { cancel(err) }}
 }
 
 func newLogger(conf *config.Conf) *slog.Logger {

@@ -92,7 +92,28 @@ type measure struct {
 	// process, not a sum), and the most processes seen in the tree at once.
 	ruCPU, ruMaxRSSMiB float64
 	procs              int
-	warnings           int // WARN or ERROR log lines on gospark's stderr
+	warnings           int     // WARN or ERROR log lines on gospark's stderr
+	others             float64 // CPUs kept busy by other processes during the run, on average
+}
+
+// busyCPU is the machine's busy CPU time so far (user, nice, system, irq,
+// softirq and steal of /proc/stat), in seconds, or -1.
+func busyCPU() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return -1
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return -1
+	}
+	var ticks float64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, _ := strconv.ParseFloat(f[i], 64)
+		ticks += v
+	}
+	return ticks / 100 // USER_HZ
 }
 
 // confWithMaster is GOSPARK_CONF from the environment with spark.master set.
@@ -232,7 +253,10 @@ func runOnce(ctx context.Context, bin, tsv string, e engine, workload, textDir, 
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	busy := busyCPU()
+	err := cmd.Run()
+	busy = busyCPU() - busy
+	if err != nil {
 		return measure{}, fmt.Errorf("%s %s: %w\n%s%s", e.name, workload, err, stdout.String(), stderr.String())
 	}
 	if err := checkResult(stdout.String(), expect); err != nil {
@@ -241,6 +265,9 @@ func runOnce(ctx context.Context, bin, tsv string, e engine, workload, textDir, 
 	m, err := lastTSV(tsv)
 	if err != nil {
 		return m, err
+	}
+	if busy >= 0 && m.wall > 0 {
+		m.others = max(0, busy-m.cpu) / m.wall
 	}
 	// gospark logs at WARN and above by default: pass such lines on.
 	for _, l := range strings.Split(stderr.String(), "\n") {
@@ -339,7 +366,11 @@ func writeReport(o options, results map[string][]measure) error {
 		o.git, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), host, runs)
 	fmt.Fprintf(&b, "first; figures are medians (peak RSS: the largest). Every run's answer was checked against\n")
 	fmt.Fprintf(&b, "`gen -expect`. gospark runs in local mode (`local[*]`, default `spark.driver.memory` 1g) and writes\n")
-	fmt.Fprintf(&b, "its shuffles to disk, compressed with lz4; the baseline keeps everything in memory.\n\n")
+	fmt.Fprintf(&b, "its shuffles to disk, compressed with lz4; the baseline keeps everything in memory.\n")
+	lo, hi := othersRange(results)
+	fmt.Fprintf(&b, "Outside the measured process tree (other work on this shared machine, and treerss's own sampling)\n")
+	fmt.Fprintf(&b, "%.2f to %.2f CPUs were busy on average during a run (the machine's busy time from /proc/stat less\n", lo, hi)
+	fmt.Fprintf(&b, "the run's CPU time, over its wall time). Such work inflates wall time first; CPU time is steadier.\n\n")
 	fmt.Fprintf(&b, "Ratios are gospark / baseline; the goal is at most 1.3 (1.5 at worst) on wall time.\n\n")
 	fmt.Fprintf(&b, "| workload | baseline wall s | gospark wall s | wall ratio | baseline CPU s | gospark CPU s | CPU ratio | baseline peak RSS MiB | gospark peak RSS MiB |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|\n")
@@ -363,6 +394,23 @@ func writeReport(o options, results map[string][]measure) error {
 		writeClusterReport(&b, o, results)
 	}
 	return os.WriteFile(out, []byte(b.String()), 0o644)
+}
+
+// othersRange is the least and most CPU other processes used during a run.
+func othersRange(results map[string][]measure) (lo, hi float64) {
+	first := true
+	for _, ms := range results {
+		for _, m := range ms {
+			if first || m.others < lo {
+				lo = m.others
+			}
+			if first || m.others > hi {
+				hi = m.others
+			}
+			first = false
+		}
+	}
+	return lo, hi
 }
 
 // gitState names the commit measured and says whether files outside bench/
@@ -432,7 +480,8 @@ func writeClusterReport(b *strings.Builder, o options, results map[string][]meas
 	fmt.Fprintf(b, "cover waited-for descendants, but as the maximum of any single process, not a sum; it is the\n")
 	fmt.Fprintf(b, "*largest process* column below.) *CPU* is user+sys of the whole tree: the rusage of the driver,\n")
 	fmt.Fprintf(b, "which includes the executors it reaped (the *rusage CPU* column), or the sum of per-process\n")
-	fmt.Fprintf(b, "samples if larger. *procs* is the most processes seen in the tree at once (1 + %d executors).\n\n", n)
+	fmt.Fprintf(b, "samples if larger. *procs* is the most processes seen in the tree at once (1 + %d executors).\n", n)
+	fmt.Fprintf(b, "*other CPUs busy* is the CPU used outside the tree during the run, as in the first section.\n\n")
 	fmt.Fprintf(b, "local is `%s`, cluster is `%s`.\n\n", o.local, o.cluster)
 	fmt.Fprintf(b, "| workload | local wall s | cluster wall s | wall ratio | local CPU s | cluster CPU s | CPU ratio | local peak RSS MiB | cluster peak RSS MiB | RSS ratio | wall within 1.5× |\n")
 	fmt.Fprintf(b, "|---|---|---|---|---|---|---|---|---|---|---|\n")
@@ -451,12 +500,12 @@ func writeClusterReport(b *strings.Builder, o options, results map[string][]meas
 		fmt.Fprintf(b, "| %s | %.2f | %.2f | **%.2f** | %.2f | %.2f | %.2f | %.0f | %.0f | %.2f | %s |\n",
 			w, lw, cw, cw/lw, lc, cc, cc/lc, lr, cr, cr/lr, within)
 	}
-	b.WriteString("\nEach run, in order:\n\n| master | workload | wall s | CPU s | rusage CPU s | peak RSS MiB | largest process MiB | procs | warnings logged |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\nEach run, in order:\n\n| master | workload | wall s | CPU s | rusage CPU s | peak RSS MiB | largest process MiB | procs | warnings logged | other CPUs busy |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, w := range o.workloads {
 		for _, e := range []string{le, ce} {
 			for _, m := range results[e+"/"+w] {
-				fmt.Fprintf(b, "| %s | %s | %.2f | %.2f | %.2f | %.0f | %.0f | %d | %d |\n",
-					strings.TrimPrefix(e, "gospark "), w, m.wall, m.cpu, m.ruCPU, m.rssMiB, m.ruMaxRSSMiB, m.procs, m.warnings)
+				fmt.Fprintf(b, "| %s | %s | %.2f | %.2f | %.2f | %.0f | %.0f | %d | %d | %.2f |\n",
+					strings.TrimPrefix(e, "gospark "), w, m.wall, m.cpu, m.ruCPU, m.rssMiB, m.ruMaxRSSMiB, m.procs, m.warnings, m.others)
 			}
 		}
 	}

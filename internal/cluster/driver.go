@@ -145,6 +145,27 @@ func (d *Driver) Registered() []ExecutorSummary {
 	return out
 }
 
+// LocalDirs lists the local directories every executor that ever
+// registered reported.
+func (d *Driver) LocalDirs() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, id := range d.order {
+		if e := d.execs[id]; e != nil && e.localDir != "" {
+			out = append(out, e.localDir)
+		}
+	}
+	return out
+}
+
+// Known reports whether an executor with this id ever registered.
+func (d *Driver) Known(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.execs[id] != nil
+}
+
 // DefaultParallelism implements scheduler.Backend.
 func (d *Driver) DefaultParallelism() int { return max(d.opts.Parallelism, 2) }
 

@@ -25,7 +25,10 @@ type LocalOptions struct {
 	Output io.Writer
 	// MaxRelaunches bounds how many lost executors are replaced.
 	MaxRelaunches int
-	Log           *slog.Logger
+	// OnExit hears of an executor process that exited while the cluster
+	// was not stopping, with its exit status.
+	OnExit func(id, status string)
+	Log    *slog.Logger
 }
 
 // Local starts and stops executor processes of this program on this
@@ -106,6 +109,9 @@ func (l *Local) launch() error {
 		l.mu.Unlock()
 		if !stopped {
 			l.opts.Log.Warn("executor process exited", "executor", id, "pid", cmd.Process.Pid, "status", exitStatus(err))
+			if l.opts.OnExit != nil {
+				l.opts.OnExit(id, exitStatus(err))
+			}
 		}
 	}()
 	return nil
@@ -118,12 +124,13 @@ func exitStatus(err error) string {
 	return err.Error()
 }
 
-// Replace starts a new executor for a lost one, up to MaxRelaunches times.
-func (l *Local) Replace(lost string) {
+// Replace starts a new executor for a lost one, up to MaxRelaunches times,
+// and reports whether it did.
+func (l *Local) Replace(lost string) bool {
 	l.mu.Lock()
 	if l.stopped || l.relaunched >= l.opts.MaxRelaunches {
 		l.mu.Unlock()
-		return
+		return false
 	}
 	l.relaunched++
 	cmd := l.procs[lost]
@@ -134,7 +141,9 @@ func (l *Local) Replace(lost string) {
 	}
 	if err := l.launch(); err != nil {
 		l.opts.Log.Error("replacing a lost executor", "executor", lost, "error", err)
+		return false
 	}
+	return true
 }
 
 // PIDs lists the executor processes still running.

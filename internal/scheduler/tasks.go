@@ -53,6 +53,9 @@ func (s *TaskScheduler) Submit(ctx context.Context, tasks []*Task, onStart func(
 		s.queue = append(s.queue, &queued{ctx: ctx, t: t, report: report, onStart: onStart})
 	}
 	s.mu.Unlock()
+	// A cancelled job's queued tasks are reported even when no slot ever
+	// frees (no executor left).
+	context.AfterFunc(ctx, s.dispatch)
 	s.dispatch()
 }
 
@@ -76,6 +79,15 @@ func (s *TaskScheduler) dispatch() {
 	var todo []launch
 	var dropped []*queued
 	s.mu.Lock()
+	live := s.queue[:0]
+	for _, q := range s.queue {
+		if q.ctx.Err() != nil {
+			dropped = append(dropped, q)
+			continue
+		}
+		live = append(live, q)
+	}
+	s.queue = live
 	for _, e := range s.backend.Executors() {
 		for s.busy[e.ID] < e.Cores && len(s.queue) > 0 {
 			q := s.queue[0]
