@@ -5,7 +5,7 @@
 GO ?= go
 SHARED ?= ../shared
 
-.PHONY: test deps vet unit bench build
+.PHONY: test deps vet unit bench build cluster-deps cluster-bin cluster-up cluster-down e2e
 
 test: deps vet unit
 
@@ -27,3 +27,39 @@ build:
 
 bench:
 	$(GO) run ./bench/run -shared $(SHARED) -out BENCHMARKS.md
+
+# A real single-node Kubernetes (hack/cluster): Debian packages, binaries
+# built from the Go module proxy into KUBE_BIN (cached), state in .cluster/.
+KUBE_BIN ?= $(HOME)/.cache/gospark/kube-v1.34.12/bin
+CLUSTER_PKGS = etcd-server containerd runc containernetworking-plugins iptables iproute2
+
+cluster-deps:
+	@missing=; for p in $(CLUSTER_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+cluster-bin:
+	bash hack/build-kube.sh $(KUBE_BIN)
+
+cluster-up: cluster-deps cluster-bin
+	$(GO) run ./hack/cluster up -bin $(KUBE_BIN)
+
+cluster-down:
+	$(GO) run ./hack/cluster down -bin $(KUBE_BIN)
+
+# The tests that need the cluster: brought up when absent, taken down after
+# (and checked to leave nothing behind).
+e2e: cluster-deps cluster-bin
+	@started=; \
+	if ! $(GO) run ./hack/cluster check -bin $(KUBE_BIN) >/dev/null 2>&1; then \
+		$(GO) run ./hack/cluster up -bin $(KUBE_BIN) || exit 1; started=1; \
+	fi; \
+	status=0; \
+	KUBECONFIG=$(CURDIR)/.cluster/kubeconfig GOSPARK_KUBE_BIN=$(KUBE_BIN) $(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e/ || status=1; \
+	if [ -n "$$started" ]; then \
+		$(GO) run ./hack/cluster down -bin $(KUBE_BIN) || status=1; \
+		GOSPARK_CLUSTER_DOWN=1 $(GO) test -tags e2e -count=1 -run TestDownLeftNothing ./hack/cluster || status=1; \
+	fi; \
+	exit $$status

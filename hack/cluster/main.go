@@ -32,7 +32,7 @@ func main() {
 	bin := fs.String("bin", defaultBin(), "directory with the Kubernetes and CoreDNS binaries (hack/build-kube.sh builds them)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "how long up waits for the cluster to become usable")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: cluster [flags] up|down|status")
+		fmt.Fprintln(os.Stderr, "usage: cluster up|down|status|check [flags]")
 		fs.PrintDefaults()
 	}
 	if len(os.Args) < 2 {
@@ -73,6 +73,16 @@ func main() {
 		fmt.Printf("cluster down in %s\n", time.Since(start).Round(100*time.Millisecond))
 	case "status":
 		c.status()
+	case "check":
+		// Exit 0 when a cluster is up and usable.
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if !c.running() {
+			fatal(errors.New("no cluster running"))
+		}
+		if err := c.wait(ctx); err != nil {
+			fatal(err)
+		}
 	default:
 		fs.Usage()
 		os.Exit(2)
