@@ -31,7 +31,7 @@ bench:
 # A real single-node Kubernetes (hack/cluster): Debian packages, binaries
 # built from the Go module proxy into KUBE_BIN (cached), state in .cluster/.
 KUBE_BIN ?= $(HOME)/.cache/gospark/kube-v1.34.12/bin
-CLUSTER_PKGS = etcd-server containerd runc containernetworking-plugins iptables iproute2
+CLUSTER_PKGS = etcd-server containerd runc containernetworking-plugins iptables iproute2 conntrack
 
 cluster-deps:
 	@missing=; for p in $(CLUSTER_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
