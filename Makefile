@@ -1,5 +1,6 @@
 # gospark: the README's commands.
-#   make test   installs what the tests need and runs every level
+#   make test   installs what the tests need and runs every level (unit,
+#               local processes, and the real single-node cluster: e2e)
 #   make bench  runs the benchmarks against the hand-written baseline
 
 GO ?= go
@@ -7,7 +8,7 @@ SHARED ?= ../shared
 
 .PHONY: test deps vet unit bench build cluster-deps cluster-bin cluster-up cluster-down e2e
 
-test: deps vet unit
+test: deps vet unit e2e
 
 # Everything the tests need comes from the Go module proxy.
 deps:

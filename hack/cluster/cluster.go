@@ -185,6 +185,9 @@ func (c *cluster) up(ctx context.Context) error {
 	if err := c.render(); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
+	if err := c.loadCredentials(); err != nil {
+		return err
+	}
 	for _, comp := range c.components() {
 		if err := c.start(comp); err != nil {
 			return err
