@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,12 +44,8 @@ func TestDownLeftNothing(t *testing.T) {
 		if strings.Contains(cg, "/kubepods") || strings.Contains(cmd, state) {
 			return true
 		}
-		for _, n := range names {
-			if strings.Contains(cmd, "/"+n+" ") {
-				return true
-			}
-		}
-		return false
+		argv0, _, _ := strings.Cut(cmd, " ")
+		return slices.Contains(names, filepath.Base(argv0))
 	})
 	for _, pid := range left {
 		if !ancestors[pid] {

@@ -259,3 +259,16 @@ func TestOwnedPodIsGarbageCollected(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 }
+
+func TestSparkPiPodFromDevImage(t *testing.T) {
+	// gospark:dev is what make cluster-up builds and loads: every example
+	// under /opt/gospark/examples. SparkPi runs in local mode in the pod.
+	e := setup(t)
+	ns := e.namespace(t)
+	e.must(t, "-n", ns, "run", "sparkpi", "--image=gospark:dev", "--image-pull-policy=Never", "--restart=Never",
+		"--command", "--", "/opt/gospark/examples/sparkpi", "4")
+	e.waitFor(t, ns, "pod/sparkpi", "{.status.phase}", "Succeeded", 3*time.Minute)
+	if out := e.must(t, "-n", ns, "logs", "sparkpi"); !strings.Contains(out, "Pi is roughly 3.1") {
+		t.Fatalf("sparkpi pod printed %q", out)
+	}
+}
