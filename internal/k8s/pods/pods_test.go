@@ -106,7 +106,7 @@ func TestOverhead(t *testing.T) {
 		kv   []string
 		want int64
 	}{
-		{nil, 384 << 20},                                     // 10% of 1g is below the minimum
+		{nil, 384 << 20}, // 10% of 1g is below the minimum
 		{[]string{"spark.executor.memory", "8g"}, 819 << 20}, // 10% of 8 GiB, rounded down to bytes
 		{[]string{"spark.executor.memory", "8g", "spark.kubernetes.memoryOverheadFactor", "0.2"}, 1638 << 20},
 		{[]string{"spark.kubernetes.executor.memoryOverhead", "100m"}, 100 << 20}, // the fork's name
