@@ -83,8 +83,7 @@ type cacher[T any] struct {
 	f    *os.File
 	path string
 	bufw *bufio.Writer
-	bw   *compress.BlockWriter
-	raw  []byte
+	fw   frameWriter[T]
 }
 
 func (c *cacher[T]) add(b []T, level storage.Level) error {
@@ -137,7 +136,7 @@ func (c *cacher[T]) toDisk() error {
 	}
 	c.f, c.path = f, path
 	c.bufw = bufio.NewWriterSize(f, 256<<10)
-	c.bw = compress.NewBlockWriter(c.bufw, spillCodec(c.env))
+	c.fw = frameWriter[T]{enc: c.enc, bw: compress.NewBlockWriter(c.bufw, spillCodec(c.env))}
 	return nil
 }
 
@@ -150,14 +149,8 @@ func spillCodec(env *task.Env) compress.Codec {
 }
 
 func (c *cacher[T]) write(b []T) error {
-	for i := range b {
-		c.raw = c.enc.Append(c.raw, &b[i])
-		if len(c.raw) >= 64<<10 {
-			if err := c.bw.WriteBlock(c.raw); err != nil {
-				return fmt.Errorf("cache %s: %w", c.id, err)
-			}
-			c.raw = c.raw[:0]
-		}
+	if err := c.fw.write(b); err != nil {
+		return fmt.Errorf("cache %s: %w", c.id, err)
 	}
 	return nil
 }
@@ -181,37 +174,25 @@ func (c *cacher[T]) commit() error {
 		if c.enc != nil {
 			kept, enc, cc := c.kept, c.enc, spillCodec(c.env)
 			encode = func(w io.Writer) error {
-				bw := compress.NewBlockWriter(w, cc)
-				var raw []byte
-				for i := range kept {
-					raw = enc.Append(raw, &kept[i])
-					if len(raw) >= 64<<10 {
-						if err := bw.WriteBlock(raw); err != nil {
-							return err
-						}
-						raw = raw[:0]
-					}
+				fw := frameWriter[T]{enc: enc, bw: compress.NewBlockWriter(w, cc)}
+				if err := fw.write(kept); err != nil {
+					return err
 				}
-				if len(raw) > 0 {
-					return bw.WriteBlock(raw)
-				}
-				return nil
+				return fw.flush()
 			}
 		}
 		c.env.Blocks.PutMemory(c.id, c.kept, c.reserved, c.count, encode)
 		return nil
 	}
-	if len(c.raw) > 0 {
-		if err := c.bw.WriteBlock(c.raw); err != nil {
-			c.abort()
-			return fmt.Errorf("cache %s: %w", c.id, err)
-		}
+	if err := c.fw.flush(); err != nil {
+		c.abort()
+		return fmt.Errorf("cache %s: %w", c.id, err)
 	}
 	if err := c.bufw.Flush(); err != nil {
 		c.abort()
 		return fmt.Errorf("cache %s: %w", c.id, err)
 	}
-	size := c.bw.Written()
+	size := c.fw.bw.Written()
 	if err := c.f.Close(); err != nil {
 		os.Remove(c.f.Name())
 		return fmt.Errorf("cache %s: %w", c.id, err)
@@ -248,14 +229,50 @@ func readBlock[T any](ctx context.Context, b *storage.Block, env *task.Env, out 
 	return readEncoded(ctx, bufio.NewReaderSize(f, 256<<10), env, out, b.Path)
 }
 
+// frameWriter encodes records into compressed frames of about 64 KiB raw.
+type frameWriter[T any] struct {
+	enc codec.Codec[T]
+	bw  *compress.BlockWriter
+	raw []byte
+}
+
+func (w *frameWriter[T]) write(b []T) error {
+	for i := range b {
+		w.raw = w.enc.Append(w.raw, &b[i])
+		if len(w.raw) >= 64<<10 {
+			if err := w.bw.WriteBlock(w.raw); err != nil {
+				return err
+			}
+			w.raw = w.raw[:0]
+		}
+	}
+	return nil
+}
+
+// flush writes the last, partial frame.
+func (w *frameWriter[T]) flush() error {
+	if len(w.raw) == 0 {
+		return nil
+	}
+	err := w.bw.WriteBlock(w.raw)
+	w.raw = w.raw[:0]
+	return err
+}
+
 // readEncoded pushes a partition in the block store's disk format to out;
 // name says where it came from, for errors.
 func readEncoded[T any](ctx context.Context, r io.Reader, env *task.Env, out func([]T) error, name string) error {
+	return readFrames(ctx, r, spillCodec(env), out, "cached block "+name)
+}
+
+// readFrames decodes compressed frames of encoded records (what the cache
+// and recordWriter write) into batches for out, reused after it returns.
+func readFrames[T any](ctx context.Context, r io.Reader, cc compress.Codec, out func([]T) error, what string) error {
 	enc, err := codec.For[T]()
 	if err != nil {
 		return err
 	}
-	br := compress.NewBlockReader(r, spillCodec(env))
+	br := compress.NewBlockReader(r, cc)
 	batch := make([]T, 0, batchSize)
 	for {
 		block, err := br.Next()
@@ -263,7 +280,7 @@ func readEncoded[T any](ctx context.Context, r io.Reader, env *task.Env, out fun
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("cached block %s: %w", name, err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -272,7 +289,7 @@ func readEncoded[T any](ctx context.Context, r io.Reader, env *task.Env, out fun
 			var v T
 			n, err := enc.Decode(block, &v)
 			if err != nil {
-				return fmt.Errorf("cached block %s: %w", name, err)
+				return fmt.Errorf("%s: %w", what, err)
 			}
 			block = block[n:]
 			batch = append(batch, v)

@@ -7,7 +7,6 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 
 	"github.com/gospark/gospark/internal/codec"
@@ -222,10 +221,8 @@ func splitTrailingVarint(p []byte) ([]byte, int64, error) {
 // recordWriter encodes records for the driver: a 4-byte length, then
 // compressed frames of encoded records.
 type recordWriter[T any] struct {
-	enc codec.Codec[T]
 	buf bytes.Buffer
-	bw  *compress.BlockWriter
-	raw []byte
+	fw  frameWriter[T]
 }
 
 func newRecordWriter[T any](env *task.Env) (*recordWriter[T], error) {
@@ -233,9 +230,9 @@ func newRecordWriter[T any](env *task.Env) (*recordWriter[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("records of %T cannot be sent from executors to the driver: %w", *new(T), err)
 	}
-	w := &recordWriter[T]{enc: enc}
+	w := &recordWriter[T]{}
 	w.buf.Write(make([]byte, 4))
-	w.bw = compress.NewBlockWriter(&w.buf, resultCodec(env))
+	w.fw = frameWriter[T]{enc: enc, bw: compress.NewBlockWriter(&w.buf, resultCodec(env))}
 	return w, nil
 }
 
@@ -247,24 +244,11 @@ func resultCodec(env *task.Env) compress.Codec {
 	return none
 }
 
-func (w *recordWriter[T]) write(b []T) error {
-	for i := range b {
-		w.raw = w.enc.Append(w.raw, &b[i])
-		if len(w.raw) >= 64<<10 {
-			if err := w.bw.WriteBlock(w.raw); err != nil {
-				return err
-			}
-			w.raw = w.raw[:0]
-		}
-	}
-	return nil
-}
+func (w *recordWriter[T]) write(b []T) error { return w.fw.write(b) }
 
 func (w *recordWriter[T]) finish() ([]byte, error) {
-	if len(w.raw) > 0 {
-		if err := w.bw.WriteBlock(w.raw); err != nil {
-			return nil, err
-		}
+	if err := w.fw.flush(); err != nil {
+		return nil, err
 	}
 	b := w.buf.Bytes()
 	binary.BigEndian.PutUint32(b[:4], uint32(len(b)-4))
@@ -273,43 +257,10 @@ func (w *recordWriter[T]) finish() ([]byte, error) {
 
 // readRecords decodes what a recordWriter wrote, in batches.
 func readRecords[T any](p []byte, c compress.Codec, sink func([]T) error) error {
-	enc, err := codec.For[T]()
-	if err != nil {
-		return err
-	}
 	if len(p) < 4 {
 		return errors.New("spark: malformed records from executor")
 	}
-	br := compress.NewBlockReader(bytes.NewReader(p[4:]), c)
-	batch := make([]T, 0, batchSize)
-	for {
-		block, err := br.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("spark: records from executor: %w", err)
-		}
-		for len(block) > 0 {
-			var v T
-			n, err := enc.Decode(block, &v)
-			if err != nil {
-				return fmt.Errorf("spark: records from executor: %w", err)
-			}
-			block = block[n:]
-			batch = append(batch, v)
-			if len(batch) == batchSize {
-				if err := sink(batch); err != nil {
-					return err
-				}
-				batch = make([]T, 0, batchSize)
-			}
-		}
-	}
-	if len(batch) > 0 {
-		return sink(batch)
-	}
-	return nil
+	return readFrames(context.Background(), bytes.NewReader(p[4:]), c, sink, "spark: records from executor")
 }
 
 // remoteRunnable is a dataset an executor can run a result task of.

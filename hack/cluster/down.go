@@ -100,25 +100,20 @@ func processes(match func(cgroup, cmdline string) bool) []int {
 
 // killPods kills every process in a kubepods cgroup.
 func (c *cluster) killPods() error {
-	for range 50 {
-		pids := processes(func(cg, _ string) bool { return strings.Contains(cg, "/kubepods") })
-		if len(pids) == 0 {
-			return nil
-		}
-		for _, p := range pids {
-			_ = syscall.Kill(p, syscall.SIGKILL)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return errors.New("pod processes keep running")
+	return killAll("pod processes", func(cg, _ string) bool { return strings.Contains(cg, "/kubepods") })
 }
 
 // killShims kills the containerd shims of this cluster's containerd.
 func (c *cluster) killShims() error {
+	return killAll("containerd shims", func(_, cmd string) bool {
+		return strings.Contains(cmd, "containerd-shim") && strings.Contains(cmd, c.ContainerdSock)
+	})
+}
+
+// killAll SIGKILLs the matching processes until none is left (5 s at most).
+func killAll(what string, match func(cgroup, cmdline string) bool) error {
 	for range 50 {
-		pids := processes(func(_, cmd string) bool {
-			return strings.Contains(cmd, "containerd-shim") && strings.Contains(cmd, c.ContainerdSock)
-		})
+		pids := processes(match)
 		if len(pids) == 0 {
 			return nil
 		}
@@ -127,7 +122,7 @@ func (c *cluster) killShims() error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return errors.New("containerd shims keep running")
+	return fmt.Errorf("%s keep running", what)
 }
 
 // unmount lazily unmounts everything under the state directory, the
