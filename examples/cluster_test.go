@@ -194,7 +194,10 @@ func TestClusterSizeFlagsEncryptionAndBadSettings(t *testing.T) {
 	// --num-executors and --executor-cores win over N and C of
 	// local-cluster[N,C,M], as in Spark; the channels run over TLS.
 	r := submit(t, "--master", cluster, "--num-executors", "3", "--executor-cores", "2",
-		"--conf", "spark.network.crypto.enabled=true", "--conf", "spark.log.level=INFO", app("sparkpi"), "10")
+		"--conf", "spark.network.crypto.enabled=true", "--conf", "spark.log.level=INFO",
+		// Every executor must register before the job runs (Spark's
+		// cluster schedulers wait for 80% by default; local-cluster does not).
+		"--conf", "spark.scheduler.minRegisteredResourcesRatio=1", app("sparkpi"), "10")
 	mustSucceed(t, r)
 	if !strings.HasPrefix(lastLine(r.stdout), "Pi is roughly 3.1") {
 		t.Fatalf("output %q", r.stdout)

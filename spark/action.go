@@ -44,6 +44,9 @@ func runJob[T any](ctx context.Context, d *Dataset[T], parts []int, ra remoteAct
 	if err := context.Cause(s.fatal); err != nil {
 		return err
 	}
+	if err := s.waitForExecutors(ctx); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stop := context.AfterFunc(s.fatal, func() { cancel(context.Cause(s.fatal)) })

@@ -150,6 +150,44 @@ func (s *Session) startExecutorProcesses() error {
 	return nil
 }
 
+// waitForExecutors holds the first jobs back until the share
+// spark.scheduler.minRegisteredResourcesRatio of the requested cores has
+// registered, or spark.scheduler.maxRegisteredResourcesWaitingTime has
+// passed since the session started, as Spark's cluster schedulers do.
+func (s *Session) waitForExecutors(ctx context.Context) error {
+	if s.driver == nil || s.ready.Load() {
+		return nil
+	}
+	ratio := 0.0 // local-cluster, as Spark's standalone scheduler
+	if s.master.Kind == master.Kubernetes {
+		ratio = 0.8
+	}
+	if s.conf.Has("spark.scheduler.minRegisteredResourcesRatio") {
+		ratio = s.conf.Float("spark.scheduler.minRegisteredResourcesRatio")
+	}
+	n, cores, _, err := s.clusterSize()
+	if err != nil {
+		return err
+	}
+	want := ratio * float64(n*cores)
+	deadline := s.started.Add(s.conf.Duration("spark.scheduler.maxRegisteredResourcesWaitingTime"))
+	for {
+		have := 0
+		for _, e := range s.driver.Registered() {
+			have += e.Cores
+		}
+		if float64(have) >= want || time.Now().After(deadline) {
+			s.ready.Store(true)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // executorLost reacts to an executor that is gone: its slots and map
 // outputs are forgotten, and local-cluster starts a replacement.
 func (s *Session) executorLost(id, reason string) {

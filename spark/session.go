@@ -53,6 +53,9 @@ type Session struct {
 	fatal context.Context
 	fail  func(error)
 
+	started time.Time   // when the session started
+	ready   atomic.Bool // enough executors registered (waitForExecutors)
+
 	planSeq atomic.Int64
 	shared  atomic.Int64
 
@@ -119,7 +122,8 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 	}
 	freezeRegistry()
 	s := newSessionState(conf, m)
-	s.appID = fmt.Sprintf("local-%d", time.Now().UnixMilli())
+	s.started = time.Now()
+	s.appID = fmt.Sprintf("local-%d", s.started.UnixMilli())
 	s.appName = conf.String("spark.app.name")
 	if s.appName == "" {
 		s.appName = filepath.Base(os.Args[0])

@@ -83,6 +83,10 @@ var appProperties = []Property{
 		Doc: "Log level of the driver and executors: ALL, TRACE, DEBUG, INFO, WARN, ERROR, FATAL or OFF. Unset means the GOSPARK_LOG_LEVEL environment variable, else WARN."},
 
 	// Scheduling.
+	{Name: "spark.scheduler.minRegisteredResourcesRatio", Kind: Double, Validate: between(0, 1, true, true),
+		Doc: "Share of the requested executor cores that must have registered before the first job's tasks are scheduled (waiting at most spark.scheduler.maxRegisteredResourcesWaitingTime). Unset: 0.8 on Kubernetes, 0 for local-cluster, as in Spark."},
+	{Name: "spark.scheduler.maxRegisteredResourcesWaitingTime", Kind: Duration, Default: "30s", TimeUnit: "ms", Validate: positiveDuration("ms"),
+		Doc: "Longest wait for spark.scheduler.minRegisteredResourcesRatio before scheduling anyway (milliseconds when no unit is given)."},
 	{Name: "spark.task.maxFailures", Kind: Int, Default: "4", Validate: positiveInt,
 		Doc: "How many times one task may fail before its job is aborted. The F of a local[N,F] master overrides it."},
 	{Name: "spark.task.cpus", Kind: Int, Default: "1", Validate: positiveInt,
