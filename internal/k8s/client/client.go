@@ -1,0 +1,99 @@
+// Package client makes the Kubernetes client configuration of gospark's
+// submission client: the kubeconfig as kubectl loads it (the KUBECONFIG
+// list, else ~/.kube/config; spark.kubernetes.context picks the context),
+// the master URL's API server, and the seeds'
+// spark.kubernetes.authenticate.submission.* files and tokens on top.
+package client
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/gospark/gospark/internal/config"
+)
+
+// Submission properties.
+const (
+	propCA        = "spark.kubernetes.authenticate.submission.caCertFile"
+	propCert      = "spark.kubernetes.authenticate.submission.clientCertFile"
+	propKey       = "spark.kubernetes.authenticate.submission.clientKeyFile"
+	propToken     = "spark.kubernetes.authenticate.submission.oauthToken"
+	propTokenFile = "spark.kubernetes.authenticate.submission.oauthTokenFile"
+	propContext   = "spark.kubernetes.context"
+)
+
+// Config returns the REST configuration to reach apiServer (the master
+// URL's, with its scheme) as the submitting user. Files named by the
+// properties must exist; a property that cannot be honoured fails naming
+// it, before anything talks to the cluster.
+func Config(conf *config.Conf, apiServer string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: conf.String(propContext)}
+	if apiServer != "" {
+		overrides.ClusterInfo.Server = apiServer
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	switch {
+	case err == nil:
+	case clientcmd.IsEmptyConfig(err) && apiServer != "" && conf.String(propContext) == "":
+		cfg = &rest.Config{Host: apiServer} // no kubeconfig: the properties alone
+	case clientcmd.IsEmptyConfig(err) && apiServer == "":
+		return nil, errors.New("no Kubernetes API server: give --master k8s://<api server> or a kubeconfig (KUBECONFIG or ~/.kube/config)")
+	default:
+		if conf.Has(propContext) {
+			return nil, fmt.Errorf("%s=%s: %w", propContext, conf.String(propContext), err)
+		}
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	for _, p := range []string{propCA, propCert, propKey, propTokenFile} {
+		if f := conf.String(p); f != "" {
+			if _, err := os.Stat(f); err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+		}
+	}
+	if f := conf.String(propCA); f != "" {
+		cfg.TLSClientConfig.CAFile, cfg.TLSClientConfig.CAData = f, nil
+		cfg.TLSClientConfig.Insecure = false
+	}
+	cert, key := conf.String(propCert), conf.String(propKey)
+	if (cert == "") != (key == "") {
+		return nil, fmt.Errorf("%s and %s go together: give both or neither", propCert, propKey)
+	}
+	if cert != "" {
+		cfg.TLSClientConfig.CertFile, cfg.TLSClientConfig.CertData = cert, nil
+		cfg.TLSClientConfig.KeyFile, cfg.TLSClientConfig.KeyData = key, nil
+	}
+	token, tokenFile := conf.String(propToken), conf.String(propTokenFile)
+	if token != "" && tokenFile != "" {
+		return nil, fmt.Errorf("%s and %s: give one of them", propToken, propTokenFile)
+	}
+	if token != "" || tokenFile != "" {
+		cfg.BearerToken, cfg.BearerTokenFile = token, tokenFile
+		cfg.Username, cfg.Password = "", ""
+		cfg.AuthProvider, cfg.ExecProvider = nil, nil
+	}
+	if cfg.Host == "" {
+		return nil, errors.New("no Kubernetes API server: give --master k8s://<api server> or a kubeconfig")
+	}
+	cfg.UserAgent = "gospark"
+	return cfg, nil
+}
+
+// New returns a clientset for Config's configuration.
+func New(conf *config.Conf, apiServer string) (kubernetes.Interface, *rest.Config, error) {
+	cfg, err := Config(conf, apiServer)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return cs, cfg, nil
+}
