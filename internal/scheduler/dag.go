@@ -433,12 +433,19 @@ func (j *job) handle(r *Result) error {
 		// As Spark without an external shuffle service, a fetch failure
 		// means the executor's files for the shuffle are gone: drop all of
 		// them so that one resubmission recomputes everything lost.
+		var lost []int
+		if ff.ExecutorID != "" {
+			lost = j.d.tracker.UnregisterShuffleOnExecutor(ff.ShuffleID, ff.ExecutorID)
+		}
 		if ff.MapIndex >= 0 {
 			j.d.tracker.Unregister(ff.ShuffleID, ff.MapIndex)
+			if !slices.Contains(lost, ff.MapIndex) {
+				lost = append(lost, ff.MapIndex)
+				slices.Sort(lost)
+			}
 		}
 		if ff.ExecutorID != "" {
-			n := j.d.tracker.UnregisterShuffleOnExecutor(ff.ShuffleID, ff.ExecutorID)
-			j.d.log.Warn("marking map outputs lost", "shuffle", ff.ShuffleID, "executor", ff.ExecutorID, "outputs", n+1)
+			j.d.log.Warn("map outputs lost with their executor", "executor", ff.ExecutorID, "shuffle", ff.ShuffleID, "maps", lost, "cause", "fetch failure")
 		}
 		j.failed[s] = true
 		// Spark waits a little before resubmitting so that more fetch

@@ -57,18 +57,18 @@ func (m *MapOutputTracker) UnregisterExecutor(executorID string) map[int64][]int
 }
 
 // UnregisterShuffleOnExecutor forgets every output of one shuffle that an
-// executor wrote and returns how many it dropped.
-func (m *MapOutputTracker) UnregisterShuffleOnExecutor(shuffleID int64, executorID string) int {
+// executor wrote and returns the map indexes it dropped.
+func (m *MapOutputTracker) UnregisterShuffleOnExecutor(shuffleID int64, executorID string) []int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n := 0
+	var lost []int
 	for i, st := range m.outputs[shuffleID] {
 		if st != nil && st.ExecutorID == executorID {
 			m.outputs[shuffleID][i] = nil
-			n++
+			lost = append(lost, i)
 		}
 	}
-	return n
+	return lost
 }
 
 // Registered reports whether any output of the shuffle was ever
