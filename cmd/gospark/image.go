@@ -1,168 +1,165 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
-	"os/signal"
-	"path/filepath"
+	"runtime"
 	"strings"
-	"syscall"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/gospark/gospark/internal/image"
 )
 
-// Where things go in gospark's images.
-const (
-	imageBin      = "/opt/gospark/bin/gospark"
-	imageExamples = "/opt/gospark/examples"
-)
+var imageBuildLong = `Build a container image without Docker, from static binaries alone (no base
+image), and write it as a docker-archive tarball (--output: for
+"ctr -n k8s.io images import" or "docker load"), add it to an OCI layout
+directory (--oci-layout), or push it to the registry its tag names (--push).
+The same inputs give the same digest.
 
-func imageCommand(stdout io.Writer) *cobra.Command {
+The gospark image serves every pod role:
+  ` + image.BinPath + `     gospark, the entrypoint
+  ` + image.ExamplesDir + `/NAME   each --app NAME=PATH
+  ` + image.WorkDir + `        the working directory, mode 1777
+  /tmp                         mode 1777
+  ` + image.Env[0] + `
+It has no /etc/passwd: run it as root or as a numeric user (runAsUser).
+
+--gospark and --app take a static Linux binary (CGO_ENABLED=0) or a Go main
+package directory, which is built with CGO_ENABLED=0, GOOS=linux and the
+GOARCH of --arch. Without --gospark the running gospark goes in if it is
+static, else cmd/gospark is built from the gospark module that holds the
+working directory.
+
+Roles: the pod's arguments name the gospark command to run (the
+init-container, staging server and shuffle service commands, once gospark
+has them); --cmd sets default arguments. Driver and executor pods run the
+application instead, with the container's command set to
+` + image.ExamplesDir + `/NAME: one binary, whose role gospark sets in the
+environment (GOSPARK_ROLE=driver or executor).
+
+With --pause, build the pod sandbox image instead: the pause program
+(cmd/pause) alone, at ` + image.PausePath + `, its entrypoint.`
+
+func imageCommand() *cobra.Command {
 	img := &cobra.Command{Use: "image", Short: "Build container images for Kubernetes, without Docker"}
-	var tag, output, ociLayout, gosparkBin string
-	var push, pause bool
-	var apps []string
+	var (
+		tag, output, ociLayout, gosparkBin, arch, pauseBin string
+		push, insecure, pause                              bool
+		apps, cmdArgs, labels                              []string
+	)
 	build := &cobra.Command{
-		Use:   "build --tag NAME:TAG (--output FILE.tar | --oci-layout DIR | --push) [--app NAME=PATH]...",
-		Short: "Build an image holding gospark and application binaries",
-		Long: `Build an image holding the gospark binary (` + imageBin + `, the entrypoint) and
-application binaries (` + imageExamples + `/<name>): a Go package directory is built
-for linux with CGO_ENABLED=0, a file is copied as is. With --pause, build the
-pod sandbox image instead: gospark alone, running "gospark pause".
-The image is written as a docker-archive tarball (ctr images import, docker
-load), added to an OCI layout directory, or pushed to the registry its tag names.`,
+		Use:   "build [--tag NAME:TAG] (--output FILE.tar | --oci-layout DIR | --push) [--app NAME=PATH]...",
+		Short: "Build the gospark image (gospark and applications) or the pod sandbox image",
+		Long:  imageBuildLong,
+		Example: `  gospark image build --tag gospark:dev --output gospark.tar \
+      --gospark ./cmd/gospark --app sparkpi=./examples/sparkpi
+  gospark image build --pause --output pause.tar
+  gospark image build --tag registry.example:5000/gospark:1.0 --push --app sparkpi=./sparkpi-linux`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output == "" && ociLayout == "" && !push {
-				return image.ErrNoOutput
-			}
-			if gosparkBin == "" {
-				exe, err := os.Executable()
-				if err != nil {
-					return err
+			ctx := cmd.Context()
+			if tag == "" {
+				tag = image.DefaultTag
+				if pause {
+					tag = image.DefaultPauseTag
 				}
-				gosparkBin = exe
 			}
-			spec := image.Spec{
-				Dirs:   map[string]int64{"/tmp": 0o1777},
-				Labels: map[string]string{"org.opencontainers.image.title": "gospark"},
+			if err := image.CheckTag(tag); err != nil {
+				return err
 			}
+			var built v1.Image
+			var err error
 			if pause {
-				spec.Files = []image.File{{Path: "/pause", Source: gosparkBin, Mode: 0o755}}
-				spec.Entrypoint = []string{"/pause", "pause"}
+				built, err = image.Pause(ctx, pauseBin, arch)
+				if errors.Is(err, image.ErrNoSource) {
+					err = fmt.Errorf("%w\nor give --pause-bin PATH", err)
+				}
 			} else {
-				spec.Files = []image.File{{Path: imageBin, Source: gosparkBin, Mode: 0o755}}
-				spec.Entrypoint = []string{imageBin}
-				spec.Env = []string{"PATH=/opt/gospark/bin:" + imageExamples + ":/usr/bin:/bin"}
-				spec.WorkingDir = "/opt/gospark"
-				tmp, err := os.MkdirTemp("", "gospark-image-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(tmp)
+				o := image.Options{Gospark: gosparkBin, Arch: arch, Cmd: cmdArgs, Notes: cmd.ErrOrStderr()}
 				for _, a := range apps {
-					name, src, ok := strings.Cut(a, "=")
-					if !ok || name == "" || src == "" || strings.ContainsRune(name, '/') {
-						return fmt.Errorf("--app %q: want NAME=PATH (a Go package directory or a binary)", a)
-					}
-					bin, err := appBinary(cmd.Context(), name, src, tmp)
+					app, err := image.ParseApp(a)
 					if err != nil {
-						return err
+						return fmt.Errorf("--app %w", err)
 					}
-					spec.Files = append(spec.Files, image.File{Path: imageExamples + "/" + name, Source: bin, Mode: 0o755})
+					o.Apps = append(o.Apps, app)
+				}
+				if o.Labels, err = keyValues("--label", labels); err != nil {
+					return err
+				}
+				built, err = image.Gospark(ctx, o)
+				if errors.Is(err, image.ErrNoSource) {
+					err = fmt.Errorf("%w\nor give --gospark PATH", err)
 				}
 			}
-			built, err := image.Build(spec)
 			if err != nil {
 				return err
 			}
-			digest, err := built.Digest()
-			if err != nil {
-				return err
-			}
-			if output != "" {
-				if err := image.WriteTarball(built, tag, output); err != nil {
-					return err
-				}
-				fmt.Fprintf(stdout, "wrote %s (%s) to %s\n", tag, digest, output)
-			}
-			if ociLayout != "" {
-				if err := image.WriteLayout(built, tag, ociLayout); err != nil {
-					return err
-				}
-				fmt.Fprintf(stdout, "added %s (%s) to OCI layout %s\n", tag, digest, ociLayout)
-			}
-			if push {
-				if err := image.Push(built, tag); err != nil {
-					return err
-				}
-				fmt.Fprintf(stdout, "pushed %s (%s)\n", tag, digest)
-			}
-			return nil
+			return writeImage(cmd, built, tag, output, ociLayout, push, insecure)
 		},
 	}
 	f := build.Flags()
-	f.StringVar(&tag, "tag", "", "image name and tag, e.g. gospark:dev or registry.example/gospark:1.0 (required)")
-	f.StringVar(&output, "output", "", "write a docker-archive tarball to this file")
-	f.StringVar(&ociLayout, "oci-layout", "", "add the image to this OCI layout directory")
-	f.BoolVar(&push, "push", false, "push the image to the registry its tag names")
-	f.StringVar(&gosparkBin, "gospark", "", "the gospark binary to put in the image (default: this one; it must be built for linux with CGO_ENABLED=0)")
-	f.StringArrayVar(&apps, "app", nil, "NAME=PATH: an application (Go package directory or binary) installed as "+imageExamples+"/NAME")
-	f.BoolVar(&pause, "pause", false, "build the pod sandbox (pause) image instead")
-	_ = build.MarkFlagRequired("tag")
+	f.StringVar(&tag, "tag", "", "the image's `NAME:TAG`, e.g. gospark:dev or registry.example:5000/gospark:1.0 (default "+image.DefaultTag+", with --pause "+image.DefaultPauseTag+")")
+	f.StringVar(&output, "output", "", "write a docker-archive tarball to `FILE`")
+	f.StringVar(&ociLayout, "oci-layout", "", "add the image to the OCI layout directory `DIR` (created if needed)")
+	f.BoolVar(&push, "push", false, "push the image to the registry its tag names (credentials: ~/.docker/config.json)")
+	f.BoolVar(&insecure, "insecure", false, "with --push, allow plain HTTP to the registry (always allowed for localhost)")
+	f.StringVar(&gosparkBin, "gospark", "", "gospark binary or cmd/gospark package `PATH` (default: this gospark if static, else built from the module)")
+	f.StringArrayVar(&apps, "app", nil, "`NAME=PATH`: the application at PATH (binary or Go package directory) goes in as "+image.ExamplesDir+"/NAME; repeatable")
+	f.StringArrayVar(&cmdArgs, "cmd", nil, "default `ARG` after the entrypoint (e.g. --cmd init); repeatable")
+	f.StringArrayVar(&labels, "label", nil, "image label `KEY=VALUE`; repeatable")
+	f.StringVar(&arch, "arch", runtime.GOARCH, "`GOARCH` of the image and its binaries")
+	f.BoolVar(&pause, "pause", false, "build the pod sandbox image (/pause alone) instead")
+	f.StringVar(&pauseBin, "pause-bin", "", "with --pause: pause binary or cmd/pause package `PATH` (default: built from the module)")
+	build.MarkFlagsOneRequired("output", "oci-layout", "push")
+	for _, other := range []string{"gospark", "app", "cmd", "label"} {
+		build.MarkFlagsMutuallyExclusive("pause", other)
+	}
 	img.AddCommand(build)
 	return img
 }
 
-// appBinary returns a linux binary for an application: src itself, or the
-// Go package directory src built into dir.
-func appBinary(ctx context.Context, name, src, dir string) (string, error) {
-	st, err := os.Stat(src)
+// writeImage sends the built image to each destination asked for.
+func writeImage(cmd *cobra.Command, built v1.Image, tag, output, ociLayout string, push, insecure bool) error {
+	stdout := cmd.OutOrStdout()
+	digest, err := built.Digest()
 	if err != nil {
-		return "", fmt.Errorf("--app %s: %w", name, err)
+		return err
 	}
-	if !st.IsDir() {
-		return src, nil
+	if output != "" {
+		if err := image.WriteTarball(built, tag, output); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s (%s) to %s\n", tag, digest, output)
 	}
-	out := filepath.Join(dir, name)
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, ".")
-	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("--app %s: building %s: %w\n%s", name, src, err, b)
+	if ociLayout != "" {
+		if err := image.WriteLayout(built, tag, ociLayout); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "added %s (%s) to the OCI layout %s\n", tag, digest, ociLayout)
 	}
-	return out, nil
+	if push {
+		if err := image.Push(cmd.Context(), built, tag, insecure); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "pushed %s (%s)\n", tag, digest)
+	}
+	return nil
 }
 
-// pauseCommand is the pod sandbox's process: it holds the pod's namespaces,
-// reaps orphans, and exits on SIGTERM or SIGINT.
-func pauseCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:    "pause",
-		Short:  "Hold a pod's namespaces (the sandbox image's process)",
-		Hidden: true,
-		Args:   cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			sigs := make(chan os.Signal, 4)
-			signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGCHLD)
-			for s := range sigs {
-				if s != syscall.SIGCHLD {
-					return nil
-				}
-				for {
-					var ws syscall.WaitStatus
-					pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-					if pid <= 0 || err != nil {
-						break
-					}
-				}
-			}
-			return nil
-		},
+// keyValues parses repeated KEY=VALUE flags.
+func keyValues(flag string, kvs []string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
 	}
+	m := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%s %q: want KEY=VALUE", flag, kv)
+		}
+		m[k] = v
+	}
+	return m, nil
 }
