@@ -58,6 +58,13 @@ func (s *Session) security(executor bool) (*rpc.Security, string, error) {
 // --executor-cores, --executor-memory) taking precedence as in Spark.
 func (s *Session) clusterSize() (n, cores int, mem int64, err error) {
 	m, conf := s.master, s.conf
+	if m.Kind == master.Kubernetes { // each executor pod gets what it asks for
+		n, cores, mem = conf.Int("spark.executor.instances"), conf.Int("spark.executor.cores"), conf.Bytes("spark.executor.memory")
+		if n < 1 {
+			return 0, 0, 0, fmt.Errorf("spark: spark.executor.instances=%d: want at least one executor", n)
+		}
+		return n, cores, mem, nil
+	}
 	n, cores, mem = m.Executors, m.CoresPerExecutor, int64(m.MemoryMiB)<<20
 	if conf.Has("spark.executor.instances") {
 		n = conf.Int("spark.executor.instances")
@@ -94,9 +101,14 @@ func (s *Session) startDriverEndpoint() error {
 	if host == "" {
 		host = "127.0.0.1"
 	}
+	addr := net.JoinHostPort(host, strconv.Itoa(s.conf.Int("spark.driver.port")))
+	if s.master.Kind == master.Kubernetes {
+		// Every address of the pod: executors come through the Service.
+		addr = ":" + strconv.Itoa(k8sDriverPort(s.conf))
+	}
 	d, err := cluster.NewDriver(cluster.DriverOptions{
 		AppID:       s.appID,
-		Addr:        net.JoinHostPort(host, strconv.Itoa(s.conf.Int("spark.driver.port"))),
+		Addr:        addr,
 		Sec:         sec,
 		Timeout:     s.conf.Duration("spark.network.timeout"),
 		Parallelism: n * cores,
@@ -183,6 +195,8 @@ func (s *Session) waitForExecutors(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-s.fatal.Done():
+			return context.Cause(s.fatal)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -218,8 +232,14 @@ func (s *Session) stopExecutors() {
 	if s.procs != nil {
 		s.procs.BeginStop()
 	}
+	if s.pods != nil {
+		s.pods.BeginStop()
+	}
 	if s.driver != nil {
 		s.driver.Stop(grace)
+	}
+	if s.pods != nil {
+		s.stopExecutorPods()
 	}
 	if s.procs != nil {
 		s.procs.Stop(grace)

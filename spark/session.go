@@ -17,6 +17,7 @@ import (
 	"github.com/gospark/gospark/internal/compress"
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/executor"
+	"github.com/gospark/gospark/internal/k8s/executors"
 	"github.com/gospark/gospark/internal/master"
 	"github.com/gospark/gospark/internal/memory"
 	"github.com/gospark/gospark/internal/progress"
@@ -38,10 +39,11 @@ type Session struct {
 
 	env      *task.Env
 	backend  scheduler.Backend
-	local    *executor.Local // local[N]: tasks run here
-	driver   *cluster.Driver // local-cluster: the executors' endpoint
-	procs    *cluster.Local  // local-cluster: the executor processes
-	secret   string          // spark.authenticate's secret, given or made up
+	local    *executor.Local    // local[N]: tasks run here
+	driver   *cluster.Driver    // local-cluster: the executors' endpoint
+	procs    *cluster.Local     // local-cluster: the executor processes
+	pods     *executors.Manager // k8s: the executor pods
+	secret   string             // spark.authenticate's secret, given or made up
 	tasks    *scheduler.TaskScheduler
 	tracker  *scheduler.MapOutputTracker
 	dag      *scheduler.DAGScheduler
@@ -118,12 +120,17 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 		return nil, fmt.Errorf("spark: %w", err)
 	}
 	if m.Kind == master.Kubernetes {
-		return nil, fmt.Errorf("spark: master %q: k8s:// executors are not available yet; use local[N] or local-cluster[N,C,M]", m.Raw)
+		if err := checkKubernetesDriver(conf, m.Raw); err != nil {
+			return nil, err
+		}
 	}
 	freezeRegistry()
 	s := newSessionState(conf, m)
 	s.started = time.Now()
-	s.appID = fmt.Sprintf("local-%d", s.started.UnixMilli())
+	s.appID = conf.String("spark.app.id")
+	if s.appID == "" {
+		s.appID = fmt.Sprintf("local-%d", s.started.UnixMilli())
+	}
 	s.appName = conf.String("spark.app.name")
 	if s.appName == "" {
 		s.appName = filepath.Base(os.Args[0])
@@ -169,7 +176,7 @@ func newLogger(conf *config.Conf) *slog.Logger {
 func (s *Session) start() error {
 	conf := s.conf
 	cores := s.master.Threads
-	if s.master.Kind == master.LocalCluster {
+	if s.master.Kind != master.Local {
 		cores = 1 // the driver runs no tasks, only what actions do on their results
 	}
 	// In local mode the driver's memory is the executor's, as in Spark.
@@ -189,7 +196,7 @@ func (s *Session) start() error {
 		s.console = newConsoleProgress(os.Stderr)
 		listener = s.console
 	}
-	if s.master.Kind == master.LocalCluster {
+	if s.master.Kind != master.Local {
 		if err := s.startDriverEndpoint(); err != nil {
 			return err
 		}
@@ -204,8 +211,11 @@ func (s *Session) start() error {
 		OnAccums:         s.applyAccums,
 		Log:              s.log,
 	})
-	if s.master.Kind == master.LocalCluster {
+	switch s.master.Kind {
+	case master.LocalCluster:
 		return s.startExecutorProcesses()
+	case master.Kubernetes:
+		return s.startExecutorPods()
 	}
 	return nil
 }
@@ -215,6 +225,9 @@ func (s *Session) start() error {
 func (s *Session) setupEnv(execID, suffix string, heap int64, cores int) error {
 	conf := s.conf
 	base := conf.String("spark.local.dir")
+	if v := os.Getenv("SPARK_LOCAL_DIRS"); v != "" {
+		base = v // set by the cluster manager (the pod's emptyDir), as in Spark
+	}
 	if first, _, ok := strings.Cut(base, ","); ok {
 		base = first
 	}

@@ -466,3 +466,14 @@ func (d *Driver) closed(e *remoteExec) <-chan struct{} {
 	}()
 	return ch
 }
+
+// Lose declares an executor lost (its pod ended, for instance) before its
+// connection says so; it does nothing for an unknown or already lost one.
+func (d *Driver) Lose(id, reason string) {
+	d.mu.Lock()
+	e := d.execs[id]
+	d.mu.Unlock()
+	if e != nil {
+		d.lose(e, reason)
+	}
+}

@@ -17,6 +17,11 @@ import (
 // property name to value.
 const EnvConf = "GOSPARK_CONF"
 
+// EnvConfFile names a properties file (spark-defaults.conf syntax) that
+// holds the configuration instead; the driver pod reads its properties so,
+// from the ConfigMap gospark submit mounts.
+const EnvConfFile = "GOSPARK_CONF_FILE"
+
 // Conf is a set of property values, like Spark's SparkConf. Values are
 // validated when set and stored under their canonical names. The zero value
 // is empty and ready to use; a Conf is safe for concurrent use.
@@ -263,10 +268,14 @@ func Decode(s string) (*Conf, error) {
 	return c, nil
 }
 
-// FromEnv returns the configuration that gospark submit passed in EnvConf,
-// validated, or an empty Conf when the variable is unset or empty.
+// FromEnv returns the configuration that gospark submit passed in EnvConf
+// or in the file EnvConfFile names, validated, or an empty Conf when
+// neither is set.
 func FromEnv() (*Conf, error) {
 	s := os.Getenv(EnvConf)
+	if f := os.Getenv(EnvConfFile); s == "" && f != "" {
+		return FromFile(f)
+	}
 	if s == "" {
 		return New(), nil
 	}
@@ -275,4 +284,33 @@ func FromEnv() (*Conf, error) {
 		return nil, fmt.Errorf("%s: %w", EnvConf, err)
 	}
 	return c, nil
+}
+
+// FromFile reads a properties file into a validated Conf.
+func FromFile(path string) (*Conf, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvConfFile, err)
+	}
+	defer f.Close()
+	props, err := ParseProperties(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", EnvConfFile, path, err)
+	}
+	c := New()
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		if err := c.Set(k, props[k]); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", EnvConfFile, path, err)
+		}
+	}
+	return c, nil
+}
+
+// Unset removes an explicitly set value (under its current name), so that
+// the property reads as its default again.
+func (c *Conf) Unset(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.values, name)
+	delete(c.viaAlias, name)
 }

@@ -165,3 +165,25 @@ func TestParseProperties(t *testing.T) {
 		})
 	}
 }
+
+func TestFormatPropertiesRoundTrips(t *testing.T) {
+	in := map[string]string{
+		"spark.app.name":                  "pi with spaces = and : colons",
+		"spark.kubernetes.driverEnv.PATH": `C:\bin;/usr/bin`,
+		"spark.executorEnv.MULTI":         "line one\nline two\ttabbed",
+		"odd key=with:separators":         "v",
+		"#not-a-comment":                  "x",
+	}
+	out, err := ParseProperties(strings.NewReader(FormatProperties(in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(in) {
+		t.Fatalf("got %d properties, want %d: %q", len(out), len(in), out)
+	}
+	for k, v := range in {
+		if out[k] != v {
+			t.Errorf("%q: got %q, want %q", k, out[k], v)
+		}
+	}
+}

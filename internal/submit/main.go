@@ -9,6 +9,9 @@ import (
 	"regexp"
 	"runtime/debug"
 	"slices"
+	"time"
+
+	"github.com/gospark/gospark/internal/k8s/launch"
 )
 
 // Main runs "gospark submit" with args (the arguments after "submit") and
@@ -43,11 +46,45 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if a.Verbose {
 		s.WriteVerbose(stderr)
 	}
+	if a.Status != "" || a.Kill != "" {
+		if err := manage(ctx, s, stdout); err != nil {
+			fmt.Fprintln(stderr, "gospark submit: error:", err)
+			return 1
+		}
+		return 0
+	}
+	if s.Plan != nil {
+		code, err := launch.Submit(ctx, s.Kube, s.Plan, stdout)
+		if err != nil {
+			fmt.Fprintln(stderr, "gospark submit: error:", err)
+		}
+		return code
+	}
 	code, err := Run(ctx, s, stdout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "gospark submit: error:", err)
 	}
 	return code
+}
+
+// manage serves --status and --kill.
+func manage(ctx context.Context, s *Submission, stdout io.Writer) error {
+	id := s.Args.Status
+	if s.Args.Kill != "" {
+		id = s.Args.Kill
+	}
+	ns, glob, err := launch.ParseSubmissionID(id, s.Conf.String("spark.kubernetes.namespace"))
+	if err != nil {
+		return err
+	}
+	if s.Args.Status != "" {
+		return launch.Status(ctx, s.Kube, ns, glob, stdout)
+	}
+	grace := time.Duration(-1)
+	if s.Conf.Has("spark.kubernetes.appKillPodDeletionGracePeriod") {
+		grace = s.Conf.Duration("spark.kubernetes.appKillPodDeletionGracePeriod")
+	}
+	return launch.Kill(ctx, s.Kube, ns, glob, grace, stdout)
 }
 
 func printError(w io.Writer, err error) {
@@ -79,8 +116,8 @@ func WriteUsage(w io.Writer) {
 }
 
 const usage = `Usage: gospark submit [options] <app package dir | app binary> [app arguments]
-       gospark submit --kill <submission id> --master k8s://...
-       gospark submit --status <submission id> --master k8s://...
+       gospark submit --kill <namespace>:<driver pod glob> --master k8s://...
+       gospark submit --status <namespace>:<driver pod glob> --master k8s://...
 
 Runs a gospark application, as spark-submit runs a Spark one. The application
 is a Go main package (a directory such as ./examples/sparkpi, or an import
@@ -91,7 +128,9 @@ Options:
   --master MASTER_URL         local, local[N], local[*] (the default: one task
                               slot per CPU), local[N,F] (F attempts per task),
                               local-cluster[N,C,M] (N executors with C cores
-                              and M MiB), or k8s://https://host:port
+                              and M MiB), or k8s://https://host:port (https
+                              when no scheme is given; k8s://http://... for
+                              kubectl proxy)
   --deploy-mode MODE          client (the default) runs the driver here;
                               cluster runs it in the cluster (k8s:// only)
   --name NAME                 application name (default: the binary's name)
@@ -109,7 +148,9 @@ Options:
   --num-executors NUM         number of executors (default 2)
   --kubernetes-namespace NS   namespace of the driver and executor pods
   --class CLASS               ignored: Go applications have no main class
-  --kill ID, --status ID      kill or query a submission (k8s:// only)
+  --kill ID, --status ID      kill or query submissions (k8s:// only): ID is
+                              namespace:pod, pod a glob such as spark-pi*;
+                              without namespace, spark.kubernetes.namespace
   --verbose, -v               print the parsed arguments and properties
   --help, -h                  print this help
   --version                   print gospark's version

@@ -1,15 +1,19 @@
 package submit
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/k8s/client"
+	"github.com/gospark/gospark/internal/k8s/launch"
 	"github.com/gospark/gospark/internal/master"
 )
 
@@ -21,6 +25,10 @@ type Submission struct {
 	Master master.Master
 	// PropertiesFile is the file properties were read from ("" if none).
 	PropertiesFile string
+	// Kubernetes: the client, and what a submission creates (nil for
+	// --status and --kill).
+	Kube kubernetes.Interface
+	Plan *launch.Plan
 }
 
 // defaultsFile returns spark-defaults.conf from $SPARK_CONF_DIR, else from
@@ -108,14 +116,20 @@ func Prepare(a *Args) (*Submission, error) {
 		if m.Kind != master.Kubernetes {
 			return nil, fmt.Errorf("%s %s: needs a k8s:// master (spark.master is %q)", opt, id, m.Raw)
 		}
-		return nil, fmt.Errorf("%s %s: %w", opt, id, errKubernetesNotYet)
+		if _, _, err := launch.ParseSubmissionID(id, conf.String("spark.kubernetes.namespace")); err != nil {
+			return nil, fmt.Errorf("%s: %w", opt, err)
+		}
+		if s.Kube, _, err = client.New(conf, m.APIServer); err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 
 	if mode == "cluster" && m.Kind != master.Kubernetes {
 		return nil, fmt.Errorf("Cluster deploy mode is not compatible with master %q; use --deploy-mode client or a k8s:// master", m.Raw) // spark-submit's wording
 	}
-	if m.Kind == master.Kubernetes {
-		return nil, fmt.Errorf("master %s: %w", m.Raw, errKubernetesNotYet)
+	if m.Kind == master.Kubernetes && mode != "cluster" {
+		return nil, fmt.Errorf("master %s: client deploy mode is not supported on Kubernetes; use --deploy-mode cluster (the driver then runs in a pod)", m.Raw)
 	}
 	if a.Primary == "" {
 		return nil, usageErrorf("no application given: name a Go package directory or an executable after the options")
@@ -130,10 +144,17 @@ func Prepare(a *Args) (*Submission, error) {
 	if err := conf.SetIfMissing("spark.submit.deployMode", mode); err != nil {
 		return nil, err
 	}
+	if m.Kind == master.Kubernetes {
+		// Everything is built and checked before anything is created.
+		if s.Plan, err = launch.NewPlan(conf, a.Primary, a.AppArgs, time.Now()); err != nil {
+			return nil, err
+		}
+		if s.Kube, _, err = client.New(conf, m.APIServer); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
-
-var errKubernetesNotYet = errors.New("submitting to Kubernetes is not available in this gospark build yet; use a local master (local[N] or local-cluster[N,C,M])")
 
 // appName is the default application name: the base name of the binary or
 // package, without scheme, extension or trailing slash.

@@ -97,3 +97,41 @@ func New(conf *config.Conf, apiServer string) (kubernetes.Interface, *rest.Confi
 	}
 	return cs, cfg, nil
 }
+
+// Where a pod finds its service account's credentials.
+const (
+	serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
+	mountedPrefix     = "spark.kubernetes.authenticate.driver.mounted."
+)
+
+// DriverConfig returns the REST configuration the driver uses from inside
+// its pod to manage executor pods: spark.kubernetes.driver.master, with the
+// credentials gospark submit mounted (spark.kubernetes.authenticate.driver.
+// mounted.*) or else the pod's service account.
+func DriverConfig(conf *config.Conf) (*rest.Config, error) {
+	cfg := &rest.Config{Host: conf.String("spark.kubernetes.driver.master"), UserAgent: "gospark-driver"}
+	ca := conf.String(mountedPrefix + "caCertFile")
+	if ca == "" {
+		ca = serviceAccountDir + "/ca.crt"
+	}
+	if _, err := os.Stat(ca); err != nil {
+		return nil, fmt.Errorf("the driver's CA certificate for the API server: %w", err)
+	}
+	cfg.TLSClientConfig.CAFile = ca
+	cert, key := conf.String(mountedPrefix+"clientCertFile"), conf.String(mountedPrefix+"clientKeyFile")
+	if (cert == "") != (key == "") {
+		return nil, fmt.Errorf("%sclientCertFile and %sclientKeyFile go together", mountedPrefix, mountedPrefix)
+	}
+	cfg.TLSClientConfig.CertFile, cfg.TLSClientConfig.KeyFile = cert, key
+	token := conf.String(mountedPrefix + "oauthTokenFile")
+	if token == "" && cert == "" {
+		token = serviceAccountDir + "/token"
+	}
+	if token != "" {
+		if _, err := os.Stat(token); err != nil {
+			return nil, fmt.Errorf("the driver's token for the API server: %w", err)
+		}
+		cfg.BearerTokenFile = token
+	}
+	return cfg, nil
+}

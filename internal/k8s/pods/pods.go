@@ -51,7 +51,33 @@ type Input struct {
 	Args       []string
 	Env        []corev1.EnvVar // set by the caller (role, driver URL, ...), before the user's
 	Owner      *metav1.OwnerReference
+	// Command is the program the container runs (the application binary
+	// inside the image); Args its arguments.
+	Command []string
+	// DriverPort is the port the driver listens on for executors (driver
+	// only; 0 means none is declared).
+	DriverPort int
+	// ConfigMap names the ConfigMap that holds the driver's properties
+	// (driver only); it is mounted at ConfDir.
+	ConfigMap string
+	// CredentialsSecret names the Secret with the driver's API server
+	// credentials (driver only); it is mounted at CredentialsDir.
+	CredentialsSecret string
 }
+
+// Paths inside the pods.
+const (
+	// ConfDir holds the driver's properties, ConfFile in it.
+	ConfDir  = "/opt/gospark/conf"
+	ConfFile = "spark.properties"
+	// CredentialsDir holds the driver's API server credentials.
+	CredentialsDir = "/mnt/secrets/spark-kubernetes-credentials"
+	// LocalDir is the emptyDir the application's scratch files go to
+	// (SPARK_LOCAL_DIRS).
+	LocalDir = "/var/data/spark-local-dir-1"
+	// DriverPortName names the driver's port for executors.
+	DriverPortName = "driver-rpc-port"
+)
 
 // Step adds one concern to the pod.
 type Step struct {
@@ -63,6 +89,10 @@ type Step struct {
 var Steps = []Step{
 	{"metadata", metadata},
 	{"image", image},
+	{"command", command},
+	{"local dir", localDir},
+	{"driver configuration", driverConf},
+	{"driver credentials", driverCredentials},
 	{"labels and annotations", labelsAndAnnotations},
 	{"environment", environment},
 	{"node selector", nodeSelector},
@@ -86,6 +116,8 @@ func Build(in Input) (*corev1.Pod, error) {
 		Spec: corev1.PodSpec{
 			RestartPolicy: corev1.RestartPolicyNever,
 			Containers:    []corev1.Container{{Name: name, Args: in.Args}},
+			// Executors reach the driver through its Service's DNS name.
+			EnableServiceLinks: new(false),
 		},
 	}
 	for _, s := range Steps {
@@ -342,5 +374,59 @@ func volumes(in *Input, p *corev1.Pod) error {
 		p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts,
 			corev1.VolumeMount{Name: key.name, MountPath: path, ReadOnly: ro, SubPath: o["mount.subPath"]})
 	}
+	return nil
+}
+
+func command(in *Input, p *corev1.Pod) error {
+	if len(in.Command) == 0 {
+		return fmt.Errorf("pods: the %s pod has no program to run", in.Role)
+	}
+	p.Spec.Containers[0].Command = in.Command
+	return nil
+}
+
+// localDir gives the application an emptyDir for scratch files (shuffle
+// output, spills), named by SPARK_LOCAL_DIRS as in Spark.
+func localDir(in *Input, p *corev1.Pod) error {
+	const name = "spark-local-dir-1"
+	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: name,
+		VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+	ctr := &p.Spec.Containers[0]
+	ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: LocalDir})
+	ctr.Env = append(ctr.Env, corev1.EnvVar{Name: "SPARK_LOCAL_DIRS", Value: LocalDir})
+	return nil
+}
+
+// driverConf mounts the driver's properties and declares its port.
+func driverConf(in *Input, p *corev1.Pod) error {
+	if in.Role != Driver {
+		return nil
+	}
+	ctr := &p.Spec.Containers[0]
+	if in.DriverPort > 0 {
+		ctr.Ports = append(ctr.Ports, corev1.ContainerPort{Name: DriverPortName, ContainerPort: int32(in.DriverPort), Protocol: corev1.ProtocolTCP})
+	}
+	if in.ConfigMap == "" {
+		return nil
+	}
+	const vol = "spark-conf-volume"
+	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{
+		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: in.ConfigMap}}}})
+	ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: vol, MountPath: ConfDir, ReadOnly: true})
+	ctr.Env = append(ctr.Env, corev1.EnvVar{Name: config.EnvConfFile, Value: ConfDir + "/" + ConfFile})
+	return nil
+}
+
+// driverCredentials mounts the Secret with the driver's credentials for
+// the API server.
+func driverCredentials(in *Input, p *corev1.Pod) error {
+	if in.Role != Driver || in.CredentialsSecret == "" {
+		return nil
+	}
+	const vol = "kubernetes-credentials"
+	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{
+		Secret: &corev1.SecretVolumeSource{SecretName: in.CredentialsSecret}}})
+	ctr := &p.Spec.Containers[0]
+	ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: vol, MountPath: CredentialsDir, ReadOnly: true})
 	return nil
 }

@@ -82,19 +82,21 @@ func golden(t *testing.T, name string, p *corev1.Pod) {
 func TestGoldenPods(t *testing.T) {
 	owner := &metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: "pi-driver", UID: "uid-1"}
 	d, err := Build(Input{Conf: full(t), Role: Driver, AppID: "spark-app-1", Name: "pi-driver", Namespace: "jobs",
-		Args: []string{"driver"}, Env: []corev1.EnvVar{{Name: "GOSPARK_ROLE", Value: "driver"}}})
+		Command: []string{"/opt/gospark/examples/sparkpi"}, Args: []string{"10"}, DriverPort: 7078,
+		ConfigMap: "pi-driver-conf", CredentialsSecret: "pi-driver-credentials", Env: []corev1.EnvVar{{Name: "GOSPARK_ROLE", Value: "driver"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "driver", d)
 	e, err := Build(Input{Conf: full(t), Role: Executor, AppID: "spark-app-1", Name: "pi-exec-3", Namespace: "jobs",
-		ExecutorID: "3", Owner: owner, Env: []corev1.EnvVar{{Name: "GOSPARK_ROLE", Value: "executor"}}})
+		ExecutorID: "3", Owner: owner, Command: []string{"/opt/gospark/examples/sparkpi"}, Args: []string{"10"}, Env: []corev1.EnvVar{{Name: "GOSPARK_ROLE", Value: "executor"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "executor", e)
 	// Defaults: 1g + 384 MiB overhead, one core, the default service account.
-	m, err := Build(Input{Conf: conf(t, "spark.kubernetes.container.image", "img"), Role: Driver, AppID: "a", Name: "d"})
+	m, err := Build(Input{Conf: conf(t, "spark.kubernetes.container.image", "img"), Role: Driver, AppID: "a", Name: "d",
+		Command: []string{"/app"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,15 +140,15 @@ func TestBadInputNamesTheProperty(t *testing.T) {
 		if len(kv) == 0 || !strings.Contains(tc.want, "container.image") {
 			kv = append([]string{"spark.kubernetes.container.image", "img"}, kv...)
 		}
-		_, err := Build(Input{Conf: conf(t, kv...), Role: Driver, AppID: "a", Name: "d"})
+		_, err := Build(Input{Conf: conf(t, kv...), Role: Driver, AppID: "a", Name: "d", Command: []string{"/app"}})
 		if tc.kv == nil {
-			_, err = Build(Input{Conf: conf(t), Role: Driver, AppID: "a", Name: "d"})
+			_, err = Build(Input{Conf: conf(t), Role: Driver, AppID: "a", Name: "d", Command: []string{"/app"}})
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want one containing %q", tc.kv, err, tc.want)
 		}
 	}
-	if _, err := Build(Input{Conf: conf(t, "spark.kubernetes.container.image", "i"), Role: Driver, AppID: "a", Name: "Bad_Name"}); err == nil {
+	if _, err := Build(Input{Conf: conf(t, "spark.kubernetes.container.image", "i"), Role: Driver, AppID: "a", Name: "Bad_Name", Command: []string{"/app"}}); err == nil {
 		t.Error("an invalid pod name was accepted")
 	}
 }

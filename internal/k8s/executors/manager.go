@@ -1,0 +1,396 @@
+package executors
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/gospark/gospark/internal/k8s/pods"
+	"github.com/gospark/gospark/internal/k8s/podstatus"
+)
+
+// Options configure a Manager.
+type Options struct {
+	Client    kubernetes.Interface
+	Namespace string
+	AppID     string
+	// Instances is how many executors the application wants
+	// (spark.executor.instances).
+	Instances int
+	// BatchSize and BatchDelay pace creation
+	// (spark.kubernetes.allocation.batch.size and .delay).
+	BatchSize  int
+	BatchDelay time.Duration
+	// PollInterval is spark.kubernetes.executor.apiPollingInterval.
+	PollInterval time.Duration
+	// DeleteOnTermination deletes ended pods; otherwise they are labelled
+	// spark-exec-inactive=true.
+	DeleteOnTermination bool
+	// MaxFailures is how many executor failures are tolerated
+	// (spark.executor.maxNumFailures).
+	MaxFailures int
+	// NewPod builds the pod of executor id.
+	NewPod func(id string) (*corev1.Pod, error)
+	// Registered reports whether executor id registered with the driver.
+	Registered func(id string) bool
+	// OnExit hears of an executor whose pod ended or went away, and why.
+	OnExit func(id, reason string)
+	// OnFatal hears, once, that the application cannot get executors.
+	OnFatal func(err error)
+	Log     *slog.Logger
+}
+
+// exec is what the manager knows of one executor it created.
+type exec struct {
+	id, pod string
+	exited  bool
+}
+
+// Manager creates and follows the executor pods of one application.
+type Manager struct {
+	opts   Options
+	store  *Store
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu       sync.Mutex
+	execs    map[string]*exec
+	next     int
+	failures int
+	fatal    bool
+	stopping bool
+}
+
+// Selector selects an application's executor pods.
+func Selector(appID string) string {
+	return labels.Set{pods.LabelAppSelector: appID, pods.LabelRole: string(pods.Executor)}.String()
+}
+
+// Start begins watching and allocating; executors are created from the
+// first round on.
+func Start(ctx context.Context, opts Options) (*Manager, error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.BatchSize < 1 || opts.BatchDelay <= 0 || opts.PollInterval <= 0 {
+		return nil, fmt.Errorf("executors: batch size %d, batch delay %s and polling interval %s must be positive",
+			opts.BatchSize, opts.BatchDelay, opts.PollInterval)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	m := &Manager{opts: opts, store: NewStore(), cancel: cancel, done: make(chan struct{}), execs: map[string]*exec{}}
+
+	factory := informers.NewSharedInformerFactoryWithOptions(opts.Client, 0,
+		informers.WithNamespace(opts.Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = Selector(opts.AppID) }))
+	inf := factory.Core().V1().Pods().Informer()
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { m.watched(obj, false) },
+		UpdateFunc: func(_, obj any) { m.watched(obj, false) },
+		DeleteFunc: func(obj any) { m.watched(obj, true) },
+	}); err != nil {
+		cancel()
+		return nil, fmt.Errorf("executors: watching pods: %w", err)
+	}
+	factory.Start(ctx.Done())
+
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); m.poll(ctx) }()
+	go func() { defer wg.Done(); m.loop(ctx) }()
+	go func() {
+		wg.Wait()
+		factory.Shutdown()
+		close(m.done)
+	}()
+	return m, nil
+}
+
+func (m *Manager) watched(obj any, deleted bool) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	if deleted {
+		m.store.Delete(p)
+	} else {
+		m.store.Update(p)
+	}
+}
+
+// poll lists the executor pods every PollInterval, catching what the watch
+// missed.
+func (m *Manager) poll(ctx context.Context) {
+	t := time.NewTicker(m.opts.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		listed := time.Now()
+		list, err := m.opts.Client.CoreV1().Pods(m.opts.Namespace).List(ctx, metav1.ListOptions{LabelSelector: Selector(m.opts.AppID)})
+		if err != nil {
+			if ctx.Err() == nil {
+				m.opts.Log.Warn("listing executor pods", "error", err)
+			}
+			continue
+		}
+		m.store.Replace(list.Items, listed)
+	}
+}
+
+// loop runs a lifecycle and allocation round every BatchDelay, and a
+// lifecycle round whenever the store changes.
+func (m *Manager) loop(ctx context.Context) {
+	t := time.NewTicker(m.opts.BatchDelay)
+	defer t.Stop()
+	m.round(ctx, true)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.store.Changed():
+			m.round(ctx, false)
+		case <-t.C:
+			m.round(ctx, true)
+		}
+	}
+}
+
+func (m *Manager) round(ctx context.Context, allocate bool) {
+	snap := m.store.Snapshot()
+	m.lifecycle(ctx, snap)
+	if allocate {
+		m.allocate(ctx)
+	}
+}
+
+// lifecycle handles executor pods that ended, failed to start or vanished.
+func (m *Manager) lifecycle(ctx context.Context, snap Snapshot) {
+	for _, name := range slices.Sorted(maps.Keys(snap.Pods)) {
+		p := snap.Pods[name]
+		e := m.lookup(p)
+		if e == nil {
+			continue
+		}
+		if code, done := podstatus.Terminated(p); done {
+			reason := fmt.Sprintf("exit code %d", code)
+			if prob, ok := podstatus.Explain(p); ok {
+				reason = prob.String()
+			}
+			m.exited(ctx, e, p, reason, true)
+			continue
+		}
+		if prob, ok := podstatus.Explain(p); ok {
+			switch prob.Kind {
+			case podstatus.ImageError, podstatus.ConfigError, podstatus.Evicted, podstatus.OOMKilled:
+				m.exited(ctx, e, p, prob.String(), true)
+			}
+		}
+	}
+	for _, p := range snap.Deleted {
+		if e := m.lookup(p); e != nil {
+			reason := "pod deleted"
+			if prob, ok := podstatus.Explain(p); ok {
+				reason += " (" + prob.String() + ")"
+			}
+			m.exited(ctx, e, p, reason, false)
+		}
+	}
+}
+
+func (m *Manager) lookup(p *corev1.Pod) *exec {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.execs[p.Labels[pods.LabelExecID]]
+	if e == nil || e.pod != p.Name || e.exited {
+		return nil
+	}
+	return e
+}
+
+// exited handles the end of an executor's pod: the driver forgets the
+// executor, a failure is counted unless the application is stopping, and
+// the pod is deleted or labelled inactive (present says it still exists).
+func (m *Manager) exited(ctx context.Context, e *exec, p *corev1.Pod, reason string, present bool) {
+	m.mu.Lock()
+	e.exited = true
+	stopping := m.stopping
+	if !stopping {
+		m.failures++
+	}
+	failures, fatal := m.failures, !m.fatal && m.failures > m.opts.MaxFailures
+	if fatal {
+		m.fatal = true
+	}
+	m.mu.Unlock()
+	if !stopping {
+		m.opts.Log.Warn("executor pod ended", "executor", e.id, "pod", e.pod, "reason", reason, "failures", failures)
+		if m.opts.OnExit != nil {
+			m.opts.OnExit(e.id, fmt.Sprintf("executor pod %s: %s", e.pod, reason))
+		}
+	}
+	if present {
+		m.removePod(ctx, p)
+	}
+	if fatal && m.opts.OnFatal != nil {
+		m.opts.OnFatal(fmt.Errorf("%d executor failures, more than spark.executor.maxNumFailures=%d allows; the last: executor %s (pod %s): %s",
+			failures, m.opts.MaxFailures, e.id, e.pod, reason))
+	}
+}
+
+// removePod deletes an ended pod or labels it inactive.
+func (m *Manager) removePod(ctx context.Context, p *corev1.Pod) {
+	pods := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
+	var err error
+	if m.opts.DeleteOnTermination {
+		err = pods.Delete(ctx, p.Name, metav1.DeleteOptions{})
+	} else {
+		patch := []byte(`{"metadata":{"labels":{"` + podsLabelInactive + `":"true"}}}`)
+		_, err = pods.Patch(ctx, p.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+	}
+	if err != nil && !apierrors.IsNotFound(err) && ctx.Err() == nil {
+		m.opts.Log.Warn("removing an ended executor pod", "pod", p.Name, "error", err)
+	}
+}
+
+const podsLabelInactive = pods.LabelExecInactive
+
+// allocate creates executor pods until Instances are alive, at most
+// BatchSize of them pending (created but not registered) at a time.
+func (m *Manager) allocate(ctx context.Context) {
+	m.mu.Lock()
+	if m.fatal || m.stopping {
+		m.mu.Unlock()
+		return
+	}
+	alive, pending := 0, 0
+	for _, e := range m.execs {
+		if e.exited {
+			continue
+		}
+		alive++
+		if m.opts.Registered == nil || !m.opts.Registered(e.id) {
+			pending++
+		}
+	}
+	n := min(m.opts.Instances-alive, m.opts.BatchSize-pending)
+	m.mu.Unlock()
+	for range max(n, 0) {
+		if err := m.create(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			m.failed(fmt.Errorf("creating an executor pod: %w", err))
+			return
+		}
+	}
+}
+
+// create makes one executor pod with the next id.
+func (m *Manager) create(ctx context.Context) error {
+	m.mu.Lock()
+	m.next++
+	id := strconv.Itoa(m.next)
+	m.mu.Unlock()
+	p, err := m.opts.NewPod(id)
+	if err != nil {
+		return err
+	}
+	e := &exec{id: id, pod: p.Name}
+	m.mu.Lock()
+	m.execs[id] = e
+	m.mu.Unlock()
+	if _, err := m.opts.Client.CoreV1().Pods(m.opts.Namespace).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		m.mu.Lock()
+		e.exited = true
+		m.mu.Unlock()
+		return err
+	}
+	m.opts.Log.Info("executor pod created", "executor", id, "pod", p.Name)
+	return nil
+}
+
+// failed counts a failure that is not a pod's (the API refused to create
+// one, for instance).
+func (m *Manager) failed(err error) {
+	m.mu.Lock()
+	m.failures++
+	failures, fatal := m.failures, !m.fatal && m.failures > m.opts.MaxFailures
+	if fatal {
+		m.fatal = true
+	}
+	m.mu.Unlock()
+	m.opts.Log.Warn("executor allocation failed", "error", err, "failures", failures)
+	if fatal && m.opts.OnFatal != nil {
+		m.opts.OnFatal(fmt.Errorf("%d executor failures, more than spark.executor.maxNumFailures=%d allows; the last: %w",
+			failures, m.opts.MaxFailures, err))
+	}
+}
+
+// Failures is how many executor failures were counted.
+func (m *Manager) Failures() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.failures
+}
+
+// Created is how many executor pods were created.
+func (m *Manager) Created() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.next
+}
+
+// BeginStop marks executor exits from now on as expected and stops
+// allocating.
+func (m *Manager) BeginStop() {
+	m.mu.Lock()
+	m.stopping = true
+	m.mu.Unlock()
+}
+
+// Stop ends watching and removes every executor pod of the application:
+// deleted, or, without DeleteOnTermination, labelled inactive. It waits
+// up to ctx for the API calls.
+func (m *Manager) Stop(ctx context.Context) error {
+	m.BeginStop()
+	m.cancel()
+	<-m.done
+	pods := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
+	sel := metav1.ListOptions{LabelSelector: Selector(m.opts.AppID)}
+	if m.opts.DeleteOnTermination {
+		if err := pods.DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil {
+			return fmt.Errorf("executors: deleting executor pods: %w", err)
+		}
+		return nil
+	}
+	list, err := pods.List(ctx, sel)
+	if err != nil {
+		return fmt.Errorf("executors: listing executor pods: %w", err)
+	}
+	for i := range list.Items {
+		if !inactive(&list.Items[i]) {
+			m.removePod(ctx, &list.Items[i])
+		}
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+// Package launch is the Kubernetes half of gospark submit: it turns a
+// validated configuration into the driver's objects (pod, headless Service,
+// ConfigMap of properties, Secret of credentials), creates them, follows the
+// driver until it ends, and serves --status and --kill.
+package launch
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/k8s/pods"
+)
+
+// DefaultDriverPort is the driver's port in its pod when spark.driver.port
+// is unset, as in Spark.
+const DefaultDriverPort = 7078
+
+// Plan is everything a submission creates, built and checked before any of
+// it is sent to the API server.
+type Plan struct {
+	Namespace string
+	AppName   string
+	AppID     string
+	Prefix    string
+	Driver    *corev1.Pod
+	Service   *corev1.Service
+	ConfigMap *corev1.ConfigMap
+	Secret    *corev1.Secret // nil without driver credentials
+	Wait      bool
+	Interval  time.Duration
+}
+
+// SubmissionID is namespace:driver-pod, what --status and --kill take.
+func (p *Plan) SubmissionID() string { return p.Namespace + ":" + p.Driver.Name }
+
+// credential files of the driver, by property suffix, and their keys in
+// the Secret.
+var credentialKeys = []struct{ suffix, key string }{
+	{"caCertFile", "ca.crt"},
+	{"clientKeyFile", "client.key"},
+	{"clientCertFile", "client.crt"},
+	{"oauthTokenFile", "oauth-token"},
+}
+
+// NewPlan builds the objects of a submission of the application at
+// primary (a local:// path inside the image) with args.
+func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*Plan, error) {
+	path, ok := strings.CutPrefix(primary, "local://")
+	if !ok || !strings.HasPrefix(path, "/") {
+		return nil, fmt.Errorf("application %s: on Kubernetes, give the application's path inside the image as local:///path (uploading local files needs spark.kubernetes.resourceStagingServer.uri, which this gospark does not support yet)", primary)
+	}
+	ns := conf.String("spark.kubernetes.namespace")
+	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+		return nil, fmt.Errorf("spark.kubernetes.namespace=%q: %s", ns, strings.Join(errs, "; "))
+	}
+	p := &Plan{Namespace: ns, AppName: conf.String("spark.app.name"),
+		Wait: conf.Bool("spark.kubernetes.submission.waitAppCompletion"), Interval: conf.Duration("spark.kubernetes.report.interval")}
+	p.AppID = conf.String("spark.app.id")
+	if p.AppID == "" {
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			return nil, fmt.Errorf("making an application id: %w", err)
+		}
+		p.AppID = "spark-" + hex.EncodeToString(b)
+	}
+	if errs := validation.IsValidLabelValue(p.AppID); len(errs) > 0 {
+		return nil, fmt.Errorf("spark.app.id=%q: %s", p.AppID, strings.Join(errs, "; "))
+	}
+	p.Prefix = pods.ResourcePrefix(p.AppName, now)
+	driverName := conf.String("spark.kubernetes.driver.pod.name")
+	if driverName == "" {
+		driverName = pods.DriverPodName(p.Prefix)
+	} else if errs := validation.IsDNS1123Subdomain(driverName); len(errs) > 0 {
+		return nil, fmt.Errorf("spark.kubernetes.driver.pod.name=%q: %s", driverName, strings.Join(errs, "; "))
+	}
+	execPrefix := conf.String("spark.kubernetes.executor.podNamePrefix")
+	if execPrefix == "" {
+		execPrefix = p.Prefix
+	} else if errs := validation.IsDNS1123Label(pods.ExecutorPodName(execPrefix, "99999")); len(errs) > 0 {
+		return nil, fmt.Errorf("spark.kubernetes.executor.podNamePrefix=%q: executor pod names made from it are invalid: %s", execPrefix, strings.Join(errs, "; "))
+	}
+	port := DefaultDriverPort
+	if conf.Has("spark.driver.port") && conf.Int("spark.driver.port") != 0 {
+		port = conf.Int("spark.driver.port")
+	}
+	svcName := p.Prefix + "-driver-svc"
+	confMap := p.Prefix + "-driver-conf"
+
+	// What the driver is told: the user's properties, where it is, and
+	// none of the submitter's credentials.
+	dconf := conf.Clone()
+	for _, kv := range [][2]string{
+		{"spark.app.id", p.AppID},
+		{"spark.app.name", p.AppName},
+		{"spark.kubernetes.namespace", ns},
+		{"spark.kubernetes.driver.pod.name", driverName},
+		{"spark.kubernetes.executor.podNamePrefix", execPrefix},
+		{"spark.driver.host", svcName + "." + ns + ".svc"},
+		{"spark.driver.port", strconv.Itoa(port)},
+		{"spark.submit.deployMode", "cluster"},
+	} {
+		if err := dconf.Set(kv[0], kv[1]); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range []string{"caCertFile", "clientKeyFile", "clientCertFile", "oauthToken", "oauthTokenFile"} {
+		dconf.Unset("spark.kubernetes.authenticate.submission." + name)
+	}
+
+	secret, err := p.credentials(conf, dconf)
+	if err != nil {
+		return nil, err
+	}
+	p.Secret = secret
+
+	in := pods.Input{Conf: conf, Role: pods.Driver, AppID: p.AppID, Name: driverName, Namespace: ns,
+		Command: []string{path}, Args: args, DriverPort: port, ConfigMap: confMap,
+		Env: []corev1.EnvVar{{Name: "GOSPARK_ROLE", Value: "driver"},
+			{Name: "GOSPARK_POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}}
+	if secret != nil {
+		in.CredentialsSecret = secret.Name
+	}
+	if p.Driver, err = pods.Build(in); err != nil {
+		return nil, err
+	}
+	// The executors' pods are built by the driver; build one now so that a
+	// bad executor property fails here, before anything is created.
+	if _, err := pods.Build(pods.Input{Conf: conf, Role: pods.Executor, AppID: p.AppID, Namespace: ns,
+		Name: pods.ExecutorPodName(execPrefix, "1"), ExecutorID: "1", Command: []string{path}, Args: args}); err != nil {
+		return nil, err
+	}
+
+	labels := map[string]string{pods.LabelAppSelector: p.AppID}
+	p.Service = &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{Name: svcName, Namespace: ns, Labels: labels},
+		Spec: corev1.ServiceSpec{
+			ClusterIP:                corev1.ClusterIPNone,
+			Selector:                 map[string]string{pods.LabelAppSelector: p.AppID, pods.LabelRole: string(pods.Driver)},
+			PublishNotReadyAddresses: true,
+			Ports:                    []corev1.ServicePort{{Name: pods.DriverPortName, Port: int32(port), Protocol: corev1.ProtocolTCP}},
+		},
+	}
+	p.ConfigMap = &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: confMap, Namespace: ns, Labels: labels},
+		Data:       map[string]string{pods.ConfFile: config.FormatProperties(dconf.All())},
+	}
+	return p, nil
+}
+
+// credentials reads the driver's API credentials named by
+// spark.kubernetes.authenticate.driver.* into a Secret mounted in its pod,
+// and points the driver's mounted.* properties at them.
+func (p *Plan) credentials(conf, dconf *config.Conf) (*corev1.Secret, error) {
+	const prefix = "spark.kubernetes.authenticate.driver."
+	data := map[string][]byte{}
+	for _, c := range credentialKeys {
+		file := conf.String(prefix + c.suffix)
+		if file == "" {
+			continue
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("%s%s: %w", prefix, c.suffix, err)
+		}
+		data[c.key] = b
+		dconf.Unset(prefix + c.suffix)
+		if err := dconf.Set(prefix+"mounted."+c.suffix, pods.CredentialsDir+"/"+c.key); err != nil {
+			return nil, err
+		}
+	}
+	if tok := conf.String(prefix + "oauthToken"); tok != "" {
+		if _, ok := data["oauth-token"]; ok {
+			return nil, fmt.Errorf("%soauthToken and %soauthTokenFile: give one of them", prefix, prefix)
+		}
+		data["oauth-token"] = []byte(tok)
+		dconf.Unset(prefix + "oauthToken")
+		if err := dconf.Set(prefix+"mounted.oauthTokenFile", pods.CredentialsDir+"/oauth-token"); err != nil {
+			return nil, err
+		}
+	}
+	if (data["client.key"] == nil) != (data["client.crt"] == nil) {
+		return nil, fmt.Errorf("%sclientKeyFile and %sclientCertFile go together: give both or neither", prefix, prefix)
+	}
+	if len(data) == 0 {
+		return nil, nil
+	}
+	return &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{Name: p.Prefix + "-kubernetes-credentials", Namespace: p.Namespace, Labels: map[string]string{pods.LabelAppSelector: p.AppID}},
+		Data:       data,
+	}, nil
+}

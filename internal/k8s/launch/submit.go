@@ -1,0 +1,227 @@
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/gospark/gospark/internal/k8s/pods"
+	"github.com/gospark/gospark/internal/k8s/podstatus"
+)
+
+// logLines is how many of the driver's last log lines a failure shows.
+const logLines = 20
+
+// Create sends the plan's objects: the driver pod first, then the Service,
+// ConfigMap and Secret owned by it (deleted with it). When any of them
+// fails, the driver pod is deleted again, so nothing is left behind.
+func Create(ctx context.Context, cs kubernetes.Interface, p *Plan) error {
+	driver, err := cs.CoreV1().Pods(p.Namespace).Create(ctx, p.Driver, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("creating driver pod %s in namespace %s: %w", p.Driver.Name, p.Namespace, err)
+	}
+	owner := metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: driver.Name, UID: driver.UID, Controller: new(true)}
+	undo := func(cause error) error {
+		// A fresh context: the caller's may be what failed.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		bg := metav1.DeletePropagationBackground
+		if err := cs.CoreV1().Pods(p.Namespace).Delete(dctx, driver.Name, metav1.DeleteOptions{PropagationPolicy: &bg}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("%w (and deleting driver pod %s again failed: %w)", cause, driver.Name, err)
+		}
+		return cause
+	}
+	p.Driver = driver
+	p.Service.OwnerReferences = []metav1.OwnerReference{owner}
+	if _, err := cs.CoreV1().Services(p.Namespace).Create(ctx, p.Service, metav1.CreateOptions{}); err != nil {
+		return undo(fmt.Errorf("creating the driver's service %s: %w", p.Service.Name, err))
+	}
+	p.ConfigMap.OwnerReferences = []metav1.OwnerReference{owner}
+	if _, err := cs.CoreV1().ConfigMaps(p.Namespace).Create(ctx, p.ConfigMap, metav1.CreateOptions{}); err != nil {
+		return undo(fmt.Errorf("creating the driver's config map %s: %w", p.ConfigMap.Name, err))
+	}
+	if p.Secret != nil {
+		p.Secret.OwnerReferences = []metav1.OwnerReference{owner}
+		if _, err := cs.CoreV1().Secrets(p.Namespace).Create(ctx, p.Secret, metav1.CreateOptions{}); err != nil {
+			return undo(fmt.Errorf("creating the driver's credentials secret %s: %w", p.Secret.Name, err))
+		}
+	}
+	return nil
+}
+
+// Submit creates the plan's objects and, when the plan waits, follows the
+// driver until it ends, returning its exit code. Without waiting it
+// returns 0 once the objects exist.
+func Submit(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer) (int, error) {
+	if err := Create(ctx, cs, p); err != nil {
+		return 1, err
+	}
+	fmt.Fprintf(out, "Created driver pod %s in namespace %s (application %s, id %s)\n", p.Driver.Name, p.Namespace, p.AppName, p.AppID)
+	if !p.Wait {
+		fmt.Fprintf(out, "Not waiting for the application (spark.kubernetes.submission.waitAppCompletion=false). Submission ID: %s\n", p.SubmissionID())
+		return 0, nil
+	}
+	return follow(ctx, cs, p, out)
+}
+
+// follow reports the driver's phase every interval and on changes, and
+// executor pods' problems once each, until the driver ends.
+func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer) (int, error) {
+	events := make(chan *corev1.Pod, 64)
+	deleted := make(chan *corev1.Pod, 1)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(p.Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.LabelSelector = labels.Set{pods.LabelAppSelector: p.AppID}.String()
+		}))
+	inf := factory.Core().V1().Pods().Informer()
+	send := func(obj any) {
+		if pod, ok := obj.(*corev1.Pod); ok {
+			select {
+			case events <- pod:
+			case <-wctx.Done():
+			}
+		}
+	}
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    send,
+		UpdateFunc: func(_, obj any) { send(obj) },
+		DeleteFunc: func(obj any) {
+			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = t.Obj
+			}
+			if pod, ok := obj.(*corev1.Pod); ok && pod.Name == p.Driver.Name {
+				select {
+				case deleted <- pod:
+				default:
+				}
+			}
+		},
+	}); err != nil {
+		return 1, fmt.Errorf("watching the driver pod: %w", err)
+	}
+	factory.Start(wctx.Done())
+	defer factory.Shutdown()
+	defer cancel()
+
+	tick := time.NewTicker(p.Interval)
+	defer tick.Stop()
+	driver := p.Driver
+	last := ""
+	reported := map[string]string{} // executor pod -> problem shown
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(out, "Stopped waiting; the application goes on. Follow it with: gospark submit --status %s (stop it with --kill)\n", p.SubmissionID())
+			return 130, ctx.Err()
+		case pod := <-deleted:
+			fmt.Fprintf(out, "Driver pod %s was deleted (%s)\n", pod.Name, podstatus.Phase(pod))
+			return 1, fmt.Errorf("application %s: driver pod %s was deleted before it finished", p.AppName, pod.Name)
+		case <-tick.C:
+			fmt.Fprintf(out, "Application status for %s (phase: %s)\n", p.AppID, podstatus.Phase(driver))
+			continue
+		case pod := <-events:
+			if pod.Labels[pods.LabelRole] == string(pods.Executor) {
+				if prob, ok := podstatus.Explain(pod); ok && reported[pod.Name] != prob.String() && prob.Kind != podstatus.Unschedulable {
+					reported[pod.Name] = prob.String()
+					fmt.Fprintf(out, "Executor pod %s (executor %s): %s\n", pod.Name, pod.Labels[pods.LabelExecID], prob)
+				}
+				continue
+			}
+			if pod.Name != p.Driver.Name {
+				continue
+			}
+			driver = pod
+		}
+		if phase := podstatus.Phase(driver); phase != last {
+			last = phase
+			fmt.Fprintf(out, "Driver pod %s: %s\n", driver.Name, phase)
+		}
+		if code, done := podstatus.Terminated(driver); done {
+			return finished(ctx, cs, p, driver, code, out)
+		}
+		if prob, ok := podstatus.Explain(driver); ok && permanent(prob) {
+			fmt.Fprintf(out, "The driver cannot start: %s\n", prob)
+			err := fmt.Errorf("application %s: driver pod %s cannot start: %s", p.AppName, driver.Name, prob)
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			bg := metav1.DeletePropagationBackground
+			if derr := cs.CoreV1().Pods(p.Namespace).Delete(dctx, driver.Name, metav1.DeleteOptions{PropagationPolicy: &bg}); derr != nil && !apierrors.IsNotFound(derr) {
+				err = fmt.Errorf("%w (deleting the driver pod failed: %w)", err, derr)
+			} else {
+				fmt.Fprintf(out, "Deleted driver pod %s and what it owns\n", driver.Name)
+			}
+			return 1, err
+		}
+	}
+}
+
+// permanent reports problems that waiting will not solve: an image that is
+// not there and may not be pulled, or a malformed image name.
+func permanent(prob podstatus.Problem) bool {
+	return prob.Kind == podstatus.ImageError && (prob.Reason == "ErrImageNeverPull" || prob.Reason == "InvalidImageName")
+}
+
+// finished reports the driver's end and returns its exit code; a failure
+// shows why and the last lines of the driver's log.
+func finished(ctx context.Context, cs kubernetes.Interface, p *Plan, driver *corev1.Pod, code int32, out io.Writer) (int, error) {
+	status := "succeeded"
+	if code != 0 {
+		status = fmt.Sprintf("failed with exit code %d", code)
+	}
+	fmt.Fprintf(out, "Application %s with application ID %s and submission ID %s %s\n", p.AppName, p.AppID, p.SubmissionID(), status)
+	if code == 0 {
+		return 0, nil
+	}
+	if prob, ok := podstatus.Explain(driver); ok {
+		fmt.Fprintf(out, "Reason: %s\n", prob)
+	}
+	if tail, err := LogTail(ctx, cs, p.Namespace, driver.Name, pods.DriverContainer, logLines); err == nil && tail != "" {
+		fmt.Fprintf(out, "Last lines of the driver's log:\n%s", indent(tail))
+	} else if err != nil {
+		fmt.Fprintf(out, "(the driver's log could not be read: %v)\n", err)
+	}
+	if code < 0 || code > 255 {
+		code = 1
+	}
+	return int(code), nil
+}
+
+// LogTail returns the last n lines of a container's log.
+func LogTail(ctx context.Context, cs kubernetes.Interface, ns, pod, container string, n int) (string, error) {
+	tail := int64(n)
+	b, err := cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail}).DoRaw(ctx)
+	if err != nil {
+		return "", fmt.Errorf("log of pod %s: %w", pod, err)
+	}
+	return string(b), nil
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if line != "" {
+			b.WriteString("  ")
+			b.WriteString(line)
+		}
+	}
+	if !strings.HasSuffix(b.String(), "\n") {
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// ErrNoMatch is returned by Status and Kill when no driver pod matches.
+var ErrNoMatch = errors.New("no driver pod matches")
