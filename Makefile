@@ -56,6 +56,8 @@ e2e: cluster-deps cluster-bin
 	@started=; \
 	if ! $(GO) run ./hack/cluster check -bin $(KUBE_BIN) >/dev/null 2>&1; then \
 		$(GO) run ./hack/cluster up -bin $(KUBE_BIN) || exit 1; started=1; \
+	else \
+		$(GO) run ./hack/cluster images -bin $(KUBE_BIN) || exit 1; \
 	fi; \
 	status=0; \
 	KUBECONFIG=$(CURDIR)/.cluster/kubeconfig GOSPARK_KUBE_BIN=$(KUBE_BIN) $(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e/ || status=1; \

@@ -32,7 +32,7 @@ func main() {
 	bin := fs.String("bin", defaultBin(), "directory with the Kubernetes and CoreDNS binaries (hack/build-kube.sh builds them)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "how long up waits for the cluster to become usable")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: cluster up|down|status|check [flags]")
+		fmt.Fprintln(os.Stderr, "usage: cluster up|down|status|check|images [flags]")
 		fs.PrintDefaults()
 	}
 	if len(os.Args) < 2 {
@@ -71,6 +71,12 @@ func main() {
 			fatal(err)
 		}
 		fmt.Printf("cluster down in %s\n", time.Since(start).Round(100*time.Millisecond))
+	case "images":
+		// Rebuild gospark:dev and the pause image into a running cluster,
+		// after changing gospark or its examples.
+		if err := c.loadImages(ctx); err != nil {
+			fatal(err)
+		}
 	case "status":
 		c.status()
 	case "check":

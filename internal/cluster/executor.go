@@ -88,7 +88,7 @@ func RunExecutor(ctx context.Context, opts ExecutorOptions, newRunner func(*Exec
 		return fmt.Errorf("cluster: block server: %w", err)
 	}
 	defer bl.Close()
-	c, err := opts.Sec.Dial("tcp", opts.DriverURL)
+	c, err := dialDriver(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrDriverGone, err)
 	}
@@ -341,4 +341,30 @@ func (p *peerBlocks) FetchBlock(ctx context.Context, id storage.BlockID) ([]byte
 		return nil, ErrNoBlock
 	}
 	return nil, errors.Join(errs...)
+}
+
+// dialRetryFor bounds how long an executor keeps trying to reach its driver
+// at start: on Kubernetes the driver's Service name may not resolve yet
+// when the first executor pods start.
+const dialRetryFor = 30 * time.Second
+
+// dialDriver connects to the driver, retrying for a while when it cannot
+// be reached (yet).
+func dialDriver(ctx context.Context, opts ExecutorOptions) (net.Conn, error) {
+	deadline := time.Now().Add(min(dialRetryFor, opts.Timeout))
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		c, err := opts.Sec.Dial("tcp", opts.DriverURL)
+		if err == nil || time.Now().Add(wait).After(deadline) {
+			return c, err
+		}
+		if errors.Is(err, rpc.ErrAuth) {
+			return nil, err // a refusal, not a driver that is not there yet
+		}
+		opts.Log.Info("driver not reachable yet; retrying", "driver", opts.DriverURL, "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }

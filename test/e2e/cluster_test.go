@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -113,8 +114,14 @@ func (e *env) waitFor(t *testing.T, ns, what, jsonpath, want string, timeout tim
 
 // buildImage builds an image with `gospark image build` holding podtool
 // and imports it into the node's containerd.
+// imagesBuilt remembers the tags built by this test run.
+var imagesBuilt sync.Map
+
 func (e *env) buildImage(t *testing.T, tag string) {
 	t.Helper()
+	if _, done := imagesBuilt.Load(tag); done {
+		return
+	}
 	dir := t.TempDir()
 	gospark := filepath.Join(dir, "gospark")
 	build := exec.Command("go", "build", "-o", gospark, "./cmd/gospark")
@@ -125,7 +132,8 @@ func (e *env) buildImage(t *testing.T, tag string) {
 	}
 	tar := filepath.Join(dir, "image.tar")
 	img := exec.Command(gospark, "image", "build", "--tag", tag, "--output", tar, "--gospark", gospark,
-		"--app", "podtool="+filepath.Join(e.root, "test", "e2e", "podtool"))
+		"--app", "podtool="+filepath.Join(e.root, "test", "e2e", "podtool"),
+		"--app", "sparktest="+filepath.Join(e.root, "test", "e2e", "sparktest"))
 	img.Dir = e.root
 	if out, err := img.CombinedOutput(); err != nil {
 		t.Fatalf("gospark image build: %v\n%s", err, out)
@@ -134,6 +142,7 @@ func (e *env) buildImage(t *testing.T, tag string) {
 	if out, err := imp.CombinedOutput(); err != nil {
 		t.Fatalf("importing the image: %v\n%s", err, out)
 	}
+	imagesBuilt.Store(tag, true)
 }
 
 const podtool = "/opt/gospark/examples/podtool"

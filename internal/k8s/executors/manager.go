@@ -196,6 +196,9 @@ func (m *Manager) lifecycle(ctx context.Context, snap Snapshot) {
 			if prob, ok := podstatus.Explain(p); ok {
 				reason = prob.String()
 			}
+			if p.DeletionTimestamp != nil {
+				reason = "pod deleted (" + reason + ")"
+			}
 			m.exited(ctx, e, p, reason, true)
 			continue
 		}

@@ -121,6 +121,9 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 	driver := p.Driver
 	last := ""
 	reported := map[string]string{} // executor pod -> problem shown
+	// Executors that merely exited are shown only if the application
+	// fails: one starting as the driver stops exits for want of it.
+	var exits []string
 	for {
 		select {
 		case <-ctx.Done():
@@ -136,7 +139,12 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 			if pod.Labels[pods.LabelRole] == string(pods.Executor) {
 				if prob, ok := podstatus.Explain(pod); ok && reported[pod.Name] != prob.String() && prob.Kind != podstatus.Unschedulable {
 					reported[pod.Name] = prob.String()
-					fmt.Fprintf(out, "Executor pod %s (executor %s): %s\n", pod.Name, pod.Labels[pods.LabelExecID], prob)
+					line := fmt.Sprintf("Executor pod %s (executor %s): %s\n", pod.Name, pod.Labels[pods.LabelExecID], prob)
+					if prob.Kind == podstatus.Exited {
+						exits = append(exits, line)
+					} else {
+						fmt.Fprint(out, line)
+					}
 				}
 				continue
 			}
@@ -150,6 +158,11 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 			fmt.Fprintf(out, "Driver pod %s: %s\n", driver.Name, phase)
 		}
 		if code, done := podstatus.Terminated(driver); done {
+			if code != 0 {
+				for _, line := range exits {
+					fmt.Fprint(out, line)
+				}
+			}
 			return finished(ctx, cs, p, driver, code, out)
 		}
 		if prob, ok := podstatus.Explain(driver); ok && permanent(prob) {

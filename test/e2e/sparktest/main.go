@@ -1,0 +1,113 @@
+// Command sparktest is the end-to-end tests' application for Kubernetes
+// cluster mode.
+//
+//	sparktest slow PARTS SLEEP_MS   a shuffle whose map tasks sleep; prints
+//	                                "keys=100 total=PARTS*1000"
+//	sparktest hog MIB               one task fills MIB MiB of memory
+//	sparktest env NAME...           prints NAME=value of the driver's and
+//	                                one executor's environment
+package main
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/gospark/gospark/spark"
+)
+
+var slowPairs = spark.Func2(func(p *spark.Plan, parts, sleepMS int) *spark.Dataset[spark.KV[int, int64]] {
+	pairs := spark.MapPartitions(spark.Range(p, 0, int64(parts)*1000, parts),
+		func(_ *spark.TaskContext, in iter.Seq[int64], emit func(spark.KV[int, int64])) error {
+			time.Sleep(time.Duration(sleepMS) * time.Millisecond)
+			for i := range in {
+				emit(spark.KV[int, int64]{Key: int(i % 100), Value: 1})
+			}
+			return nil
+		})
+	return spark.ReduceByKey(pairs, func(a, b int64) int64 { return a + b }, spark.Partitions(parts))
+})
+
+var hog = spark.Func1(func(p *spark.Plan, mib int) *spark.Dataset[int] {
+	return spark.Map(spark.Parallelize(p, []int{mib}, 1), func(n int) int {
+		b := make([]byte, n<<20)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1
+		}
+		return int(b[len(b)-1]) + len(b)>>20
+	})
+})
+
+var envOf = spark.Func1(func(p *spark.Plan, names []string) *spark.Dataset[string] {
+	return spark.FlatMap(spark.Parallelize(p, []int{0}, 1), func(int) []string {
+		var out []string
+		for _, n := range names {
+			out = append(out, "executor "+n+"="+os.Getenv(n))
+		}
+		return out
+	})
+})
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "sparktest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) < 1 {
+		return fmt.Errorf("usage: sparktest slow|hog|env ...")
+	}
+	sess, err := spark.NewSession(ctx)
+	if err != nil {
+		return err
+	}
+	defer sess.Stop()
+	num := func(i int) int {
+		if len(args) <= i {
+			return 1
+		}
+		v, _ := strconv.Atoi(args[i])
+		return v
+	}
+	switch args[0] {
+	case "slow":
+		kv, err := spark.Collect(ctx, slowPairs.Call(sess, num(1), num(2)))
+		if err != nil {
+			return err
+		}
+		var total int64
+		for _, p := range kv {
+			total += p.Value
+		}
+		fmt.Printf("keys=%d total=%d\n", len(kv), total)
+	case "hog":
+		v, err := spark.Collect(ctx, hog.Call(sess, num(1)))
+		if err != nil {
+			return err
+		}
+		fmt.Println("filled", v)
+	case "env":
+		for _, n := range args[1:] {
+			fmt.Printf("driver %s=%s\n", n, os.Getenv(n))
+		}
+		lines, err := spark.Collect(ctx, envOf.Call(sess, args[1:]))
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			fmt.Println(l)
+		}
+	default:
+		return fmt.Errorf("unknown mode %q", args[0])
+	}
+	return nil
+}
