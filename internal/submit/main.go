@@ -122,7 +122,9 @@ const usage = `Usage: gospark submit [options] <app package dir | app binary> [a
 Runs a gospark application, as spark-submit runs a Spark one. The application
 is a Go main package (a directory such as ./examples/sparkpi, or an import
 path), which is built first, or an executable. Everything after it is passed
-to the application untouched.
+to the application untouched. On Kubernetes (--deploy-mode cluster with a
+k8s:// master) the application is its path inside the container image,
+local:///path; the driver runs in a pod and starts the executor pods.
 
 Options:
   --master MASTER_URL         local, local[N], local[*] (the default: one task

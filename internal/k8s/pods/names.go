@@ -33,6 +33,9 @@ func ResourcePrefix(appName string, launched time.Time) string {
 	if name == "" {
 		name = "spark"
 	}
+	if name[0] >= '0' && name[0] <= '9' {
+		name = "spark-" + name // Service names must start with a letter
+	}
 	suffix := "-" + strconv.FormatInt(launched.UnixMilli(), 16)
 	room := maxName - len(suffix) - len("-exec-99999")
 	if len(name) > room {

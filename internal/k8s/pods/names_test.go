@@ -15,6 +15,7 @@ func TestResourceNames(t *testing.T) {
 		{"GroupBy_Test!!", "groupby-test-18c2e4a1b2c"},
 		{"---", "spark-18c2e4a1b2c"},
 		{"", "spark-18c2e4a1b2c"},
+		{"2nd run", "spark-2nd-run-18c2e4a1b2c"}, // a Service name starts with a letter
 	} {
 		if got := ResourcePrefix(tc.app, at); got != tc.want {
 			t.Errorf("ResourcePrefix(%q) = %q, want %q", tc.app, got, tc.want)
@@ -23,7 +24,7 @@ func TestResourceNames(t *testing.T) {
 	long := strings.Repeat("Very Long Application Name ", 6)[:160]
 	p := ResourcePrefix(long, at)
 	for _, name := range []string{DriverPodName(p), ExecutorPodName(p, "99999"), p + "-driver-svc"} {
-		if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+		if errs := validation.IsDNS1035Label(name); len(errs) > 0 {
 			t.Errorf("%q (from a 160-character app name): %v", name, errs)
 		}
 	}
