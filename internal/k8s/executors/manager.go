@@ -237,14 +237,12 @@ func (m *Manager) exited(ctx context.Context, e *exec, p *corev1.Pod, reason str
 	m.mu.Lock()
 	e.exited = true
 	stopping := m.stopping
-	if !stopping {
-		m.failures++
-	}
-	failures, fatal := m.failures, !m.fatal && m.failures > m.opts.MaxFailures
-	if fatal {
-		m.fatal = true
-	}
 	m.mu.Unlock()
+	var failures int
+	var fatal bool
+	if !stopping {
+		failures, fatal = m.countFailure()
+	}
 	if !stopping {
 		m.opts.Log.Warn("executor pod ended", "executor", e.id, "pod", e.pod, "reason", reason, "failures", failures)
 		if m.opts.OnExit != nil {
@@ -335,18 +333,25 @@ func (m *Manager) create(ctx context.Context) error {
 // failed counts a failure that is not a pod's (the API refused to create
 // one, for instance).
 func (m *Manager) failed(err error) {
-	m.mu.Lock()
-	m.failures++
-	failures, fatal := m.failures, !m.fatal && m.failures > m.opts.MaxFailures
-	if fatal {
-		m.fatal = true
-	}
-	m.mu.Unlock()
+	failures, fatal := m.countFailure()
 	m.opts.Log.Warn("executor allocation failed", "error", err, "failures", failures)
 	if fatal && m.opts.OnFatal != nil {
 		m.opts.OnFatal(fmt.Errorf("%d executor failures, more than spark.executor.maxNumFailures=%d allows; the last: %w",
 			failures, m.opts.MaxFailures, err))
 	}
+}
+
+// countFailure counts one executor failure; fatal is true the first time
+// there are more than MaxFailures.
+func (m *Manager) countFailure() (failures int, fatal bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.failures++
+	fatal = !m.fatal && m.failures > m.opts.MaxFailures
+	if fatal {
+		m.fatal = true
+	}
+	return m.failures, fatal
 }
 
 // Failures is how many executor failures were counted.
