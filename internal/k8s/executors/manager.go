@@ -260,20 +260,18 @@ func (m *Manager) exited(ctx context.Context, e *exec, p *corev1.Pod, reason str
 
 // removePod deletes an ended pod or labels it inactive.
 func (m *Manager) removePod(ctx context.Context, p *corev1.Pod) {
-	pods := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
+	api := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
 	var err error
 	if m.opts.DeleteOnTermination {
-		err = pods.Delete(ctx, p.Name, metav1.DeleteOptions{})
+		err = api.Delete(ctx, p.Name, metav1.DeleteOptions{})
 	} else {
-		patch := []byte(`{"metadata":{"labels":{"` + podsLabelInactive + `":"true"}}}`)
-		_, err = pods.Patch(ctx, p.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+		patch := []byte(`{"metadata":{"labels":{"` + pods.LabelExecInactive + `":"true"}}}`)
+		_, err = api.Patch(ctx, p.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
 	}
 	if err != nil && !apierrors.IsNotFound(err) && ctx.Err() == nil {
 		m.opts.Log.Warn("removing an ended executor pod", "pod", p.Name, "error", err)
 	}
 }
-
-const podsLabelInactive = pods.LabelExecInactive
 
 // allocate creates executor pods until Instances are alive, at most
 // BatchSize of them pending (created but not registered) at a time.
@@ -383,15 +381,15 @@ func (m *Manager) Stop(ctx context.Context) error {
 	m.BeginStop()
 	m.cancel()
 	<-m.done
-	pods := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
+	api := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
 	sel := metav1.ListOptions{LabelSelector: Selector(m.opts.AppID)}
 	if m.opts.DeleteOnTermination {
-		if err := pods.DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil {
+		if err := api.DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil {
 			return fmt.Errorf("executors: deleting executor pods: %w", err)
 		}
 		return nil
 	}
-	list, err := pods.List(ctx, sel)
+	list, err := api.List(ctx, sel)
 	if err != nil {
 		return fmt.Errorf("executors: listing executor pods: %w", err)
 	}

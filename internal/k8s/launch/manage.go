@@ -2,6 +2,7 @@ package launch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -18,6 +19,9 @@ import (
 	"github.com/gospark/gospark/internal/k8s/pods"
 	"github.com/gospark/gospark/internal/k8s/podstatus"
 )
+
+// ErrNoMatch is returned by Status and Kill when no driver pod matches.
+var ErrNoMatch = errors.New("no driver pod matches")
 
 // ParseSubmissionID splits "namespace:pod-glob" (Spark 3's form); without
 // a namespace, defaultNS is used. The glob is a path.Match pattern.

@@ -2,7 +2,6 @@ package launch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -33,11 +32,7 @@ func Create(ctx context.Context, cs kubernetes.Interface, p *Plan) error {
 	}
 	owner := metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: driver.Name, UID: driver.UID, Controller: new(true)}
 	undo := func(cause error) error {
-		// A fresh context: the caller's may be what failed.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		bg := metav1.DeletePropagationBackground
-		if err := cs.CoreV1().Pods(p.Namespace).Delete(dctx, driver.Name, metav1.DeleteOptions{PropagationPolicy: &bg}); err != nil && !apierrors.IsNotFound(err) {
+		if err := deleteDriver(ctx, cs, p.Namespace, driver.Name); err != nil {
 			return fmt.Errorf("%w (and deleting driver pod %s again failed: %w)", cause, driver.Name, err)
 		}
 		return cause
@@ -168,10 +163,7 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 		if prob, ok := podstatus.Explain(driver); ok && permanent(prob) {
 			fmt.Fprintf(out, "The driver cannot start: %s\n", prob)
 			err := fmt.Errorf("application %s: driver pod %s cannot start: %s", p.AppName, driver.Name, prob)
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
-			bg := metav1.DeletePropagationBackground
-			if derr := cs.CoreV1().Pods(p.Namespace).Delete(dctx, driver.Name, metav1.DeleteOptions{PropagationPolicy: &bg}); derr != nil && !apierrors.IsNotFound(derr) {
+			if derr := deleteDriver(ctx, cs, p.Namespace, driver.Name); derr != nil {
 				err = fmt.Errorf("%w (deleting the driver pod failed: %w)", err, derr)
 			} else {
 				fmt.Fprintf(out, "Deleted driver pod %s and what it owns\n", driver.Name)
@@ -179,6 +171,19 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 			return 1, err
 		}
 	}
+}
+
+// deleteDriver deletes a driver pod and, through their owner references,
+// what it owns. It uses a fresh context: the caller's may be what failed.
+func deleteDriver(ctx context.Context, cs kubernetes.Interface, ns, name string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	bg := metav1.DeletePropagationBackground
+	err := cs.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &bg})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 // permanent reports problems that waiting will not solve: an image that is
@@ -235,6 +240,3 @@ func indent(s string) string {
 	}
 	return b.String()
 }
-
-// ErrNoMatch is returned by Status and Kill when no driver pod matches.
-var ErrNoMatch = errors.New("no driver pod matches")
