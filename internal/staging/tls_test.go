@@ -1,0 +1,170 @@
+package staging
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeCert writes a self-signed certificate for 127.0.0.1 and its key as
+// PEM files.
+func writeCert(t *testing.T, dir, name string) (keyFile, certFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile, certFile = filepath.Join(dir, name+".key"), filepath.Join(dir, name+".crt")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return keyFile, certFile
+}
+
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	keyFile, certFile := writeCert(t, dir, "server")
+	_, otherCert := writeCert(t, dir, "other")
+	tlsConf, err := ServerTLS(keyFile, certFile)
+	if err != nil {
+		t.Fatalf("ServerTLS: %v", err)
+	}
+	s, err := New(Config{Dir: filepath.Join(dir, "store"), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, ln, s.Handler(), tlsConf) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	uri := "https://" + ln.Addr().String()
+	files := writeSources(t, []srcFile{{"jars/a", "a", 0o644}})
+
+	trusting, err := NewClient(uri, certFile)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	// Idle HTTP/2 connections would hold a graceful shutdown for a second.
+	t.Cleanup(trusting.http.CloseIdleConnections)
+	res, err := trusting.Upload(t.Context(), "default", testLabels, files)
+	if err != nil {
+		t.Fatalf("Upload over TLS: %v", err)
+	}
+	if err := trusting.Download(t.Context(), res, &strings.Builder{}); err != nil {
+		t.Fatalf("Download over TLS: %v", err)
+	}
+
+	for _, ca := range []string{"", otherCert} {
+		c, err := NewClient(uri, ca)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Upload(t.Context(), "default", testLabels, files)
+		var unknown x509.UnknownAuthorityError
+		var verify *tls.CertificateVerificationError
+		if !errors.As(err, &unknown) || !errors.As(err, &verify) {
+			t.Errorf("Upload trusting %q = %v, want an x509 unknown authority error", ca, err)
+		}
+	}
+}
+
+func TestTLSFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	keyFile, certFile := writeCert(t, dir, "server")
+	otherKey, _ := writeCert(t, dir, "other")
+	garbage := filepath.Join(dir, "garbage.pem")
+	if err := os.WriteFile(garbage, []byte("not PEM at all\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.pem")
+	for _, tt := range []struct {
+		key, cert string
+		names     []string
+	}{
+		{keyFile, garbage, []string{garbage}},
+		{garbage, certFile, []string{garbage}},
+		{missing, certFile, []string{missing}},
+		{keyFile, missing, []string{missing}},
+		{certFile, certFile, []string{certFile}}, // no key in it
+		{otherKey, certFile, []string{otherKey, certFile}},
+	} {
+		_, err := ServerTLS(tt.key, tt.cert)
+		if err == nil {
+			t.Errorf("ServerTLS(%s, %s) succeeded", tt.key, tt.cert)
+			continue
+		}
+		for _, n := range tt.names {
+			if !strings.Contains(err.Error(), n) {
+				t.Errorf("ServerTLS(%s, %s) = %v, does not name %s", tt.key, tt.cert, err, n)
+			}
+		}
+	}
+	for _, tt := range []struct{ uri, ca, says string }{
+		{"ftp://host:1", "", "scheme"},
+		{"http://", "", "no host"},
+		{"http://host:1/?q=1", "", "without user, query or fragment"},
+		{"http://user@host:1", "", "without user"},
+		{"http://host:1", garbage, garbage},
+		{"https://host:1", missing, missing},
+		{"::", "", "::"},
+	} {
+		if _, err := NewClient(tt.uri, tt.ca); err == nil || !strings.Contains(err.Error(), tt.says) {
+			t.Errorf("NewClient(%q, %q) = %v, want an error saying %q", tt.uri, tt.ca, err, tt.says)
+		}
+	}
+}
+
+func TestClientPrefix(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	c, err := NewClient(ts.url+"/", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Upload(t.Context(), "default", testLabels, writeSources(t, []srcFile{{"jars/a", "a", 0o644}})); err != nil {
+		t.Fatalf("Upload with a trailing slash in the URI: %v", err)
+	}
+}
