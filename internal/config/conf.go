@@ -274,7 +274,11 @@ func Decode(s string) (*Conf, error) {
 func FromEnv() (*Conf, error) {
 	s := os.Getenv(EnvConf)
 	if f := os.Getenv(EnvConfFile); s == "" && f != "" {
-		return FromFile(f)
+		c, err := FromFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvConfFile, err)
+		}
+		return c, nil
 	}
 	if s == "" {
 		return New(), nil
@@ -290,17 +294,17 @@ func FromEnv() (*Conf, error) {
 func FromFile(path string) (*Conf, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", EnvConfFile, err)
+		return nil, fmt.Errorf("properties file: %w", err)
 	}
 	defer f.Close()
 	props, err := ParseProperties(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", EnvConfFile, path, err)
+		return nil, fmt.Errorf("properties file %s: %w", path, err)
 	}
 	c := New()
 	for _, k := range slices.Sorted(maps.Keys(props)) {
 		if err := c.Set(k, props[k]); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", EnvConfFile, path, err)
+			return nil, fmt.Errorf("properties file %s: %w", path, err)
 		}
 	}
 	return c, nil

@@ -53,6 +53,13 @@ func positiveInt(v string) error {
 	return nil
 }
 
+func positiveBytes(v string) error {
+	if n, err := ParseBytes(v, ""); err != nil || n < 1 {
+		return &wantError{"a positive size such as 512m or 1g"}
+	}
+	return nil
+}
+
 func nonNegativeInt(v string) error {
 	if n, err := parseInt(v); err != nil || n < 0 {
 		return &wantError{"a non-negative integer"}

@@ -135,3 +135,50 @@ func DriverConfig(conf *config.Conf) (*rest.Config, error) {
 	}
 	return cfg, nil
 }
+
+// ErrNoCredentials is StagingServerConfig's error when the resource
+// staging server has no way to authenticate to the API server.
+var ErrNoCredentials = errors.New("no credentials for the API server")
+
+// StagingServerConfig returns the REST configuration the resource staging
+// server watches pods with: spark.kubernetes.resourceStagingServer.apiServer.url
+// and spark.kubernetes.authenticate.resourceStagingServer.* credentials,
+// else (useServiceAccountCredentials) its pod's service account.
+func StagingServerConfig(conf *config.Conf) (*rest.Config, error) {
+	const prefix = "spark.kubernetes.authenticate.resourceStagingServer."
+	cfg := &rest.Config{Host: conf.String("spark.kubernetes.resourceStagingServer.apiServer.url"), UserAgent: "gospark-staging-server"}
+	useSA := conf.Bool(prefix + "useServiceAccountCredentials")
+	for _, p := range []string{prefix + "caCertFile", prefix + "clientCertFile", prefix + "clientKeyFile", prefix + "oauthTokenFile",
+		"spark.kubernetes.resourceStagingServer.apiServer.caCertFile"} {
+		if f := conf.String(p); f != "" {
+			if _, err := os.Stat(f); err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+		}
+	}
+	ca := conf.String(prefix + "caCertFile")
+	if ca == "" {
+		ca = conf.String("spark.kubernetes.resourceStagingServer.apiServer.caCertFile")
+	}
+	if _, err := os.Stat(serviceAccountDir + "/ca.crt"); ca == "" && useSA && err == nil {
+		ca = serviceAccountDir + "/ca.crt"
+	}
+	cfg.TLSClientConfig.CAFile = ca
+	cert, key := conf.String(prefix+"clientCertFile"), conf.String(prefix+"clientKeyFile")
+	if (cert == "") != (key == "") {
+		return nil, fmt.Errorf("%sclientCertFile and %sclientKeyFile go together: give both or neither", prefix, prefix)
+	}
+	cfg.TLSClientConfig.CertFile, cfg.TLSClientConfig.KeyFile = cert, key
+	token, tokenFile := conf.String(prefix+"oauthToken"), conf.String(prefix+"oauthTokenFile")
+	if token != "" && tokenFile != "" {
+		return nil, fmt.Errorf("%soauthToken and %soauthTokenFile: give one of them", prefix, prefix)
+	}
+	if _, err := os.Stat(serviceAccountDir + "/token"); token == "" && tokenFile == "" && cert == "" && useSA && err == nil {
+		tokenFile = serviceAccountDir + "/token"
+	}
+	cfg.BearerToken, cfg.BearerTokenFile = token, tokenFile
+	if token == "" && tokenFile == "" && cert == "" {
+		return nil, fmt.Errorf("%w: set %soauthTokenFile (or oauthToken, or clientCertFile and clientKeyFile), or run it in a pod with %suseServiceAccountCredentials=true", ErrNoCredentials, prefix, prefix)
+	}
+	return cfg, nil
+}
