@@ -100,6 +100,8 @@ var Steps = []Step{
 	{"service account", serviceAccount},
 	{"secrets", secrets},
 	{"volumes", volumes},
+	// After volumes: the init-container gets the main container's mounts.
+	{"init-container", initContainer},
 }
 
 // Build makes the pod; an invalid property fails naming it.

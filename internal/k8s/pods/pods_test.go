@@ -152,3 +152,45 @@ func TestBadInputNamesTheProperty(t *testing.T) {
 		t.Error("an invalid pod name was accepted")
 	}
 }
+
+// With an init ConfigMap, both roles get the init-container, the download
+// directories shared with the main container, which starts in the files
+// directory, and the user's volumes in the init-container too.
+func TestInitContainer(t *testing.T) {
+	c := conf(t, "spark.kubernetes.container.image", "gospark:dev",
+		"spark.kubernetes.initcontainer.docker.image", "gospark-init:dev",
+		"spark.kubernetes.initContainer.configMapName", "pi-init-config",
+		"spark.kubernetes.initContainer.secretName", "pi-init-secret",
+		"spark.kubernetes.mountdependencies.filesDownloadDir", "/data/files",
+		"spark.kubernetes.executor.volumes.hostPath.up.mount.path", "/uploads",
+		"spark.kubernetes.executor.volumes.hostPath.up.options.path", "/srv/uploads")
+	e, err := Build(Input{Conf: c, Role: Executor, AppID: "spark-app-1", Name: "pi-exec-1", Namespace: "jobs",
+		ExecutorID: "1", Command: []string{"/var/spark-data/spark-jars/pi"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "executor-init", e)
+	ic := e.Spec.InitContainers
+	if len(ic) != 1 || ic[0].Image != "gospark-init:dev" || e.Spec.Containers[0].WorkingDir != "/data/files" {
+		t.Fatalf("init-containers %+v, working dir %q", ic, e.Spec.Containers[0].WorkingDir)
+	}
+	mounts := map[string]string{}
+	for _, m := range ic[0].VolumeMounts {
+		mounts[m.Name] = m.MountPath
+	}
+	for name, path := range map[string]string{"up": "/uploads", "spark-init-properties": InitSpecDir, "spark-init-secret": InitSecretDir,
+		"download-jars-volume": "/var/spark-data/spark-jars", "download-files-volume": "/data/files"} {
+		if mounts[name] != path {
+			t.Errorf("init-container mount %s at %q, want %q", name, mounts[name], path)
+		}
+	}
+	// Without the ConfigMap there is no init-container and the image's
+	// working directory stays.
+	d, err := Build(Input{Conf: conf(t, "spark.kubernetes.container.image", "img"), Role: Driver, AppID: "a", Name: "d", Command: []string{"/app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Spec.InitContainers) != 0 || d.Spec.Containers[0].WorkingDir != "" {
+		t.Errorf("init-containers %d, working dir %q without dependencies", len(d.Spec.InitContainers), d.Spec.Containers[0].WorkingDir)
+	}
+}
