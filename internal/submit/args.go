@@ -29,6 +29,7 @@ type Args struct {
 	DriverMemory        string
 	DriverCores         string
 	Files               string
+	Jars                string
 	KubernetesNamespace string
 	Class               string // accepted for compatibility, ignored
 	Status              string // submission id for --status
@@ -83,6 +84,8 @@ var options = []option{
 		set: func(a *Args, v string) { a.DriverCores = v }, field: func(a *Args) string { return a.DriverCores }},
 	{name: "--files", value: true, property: "spark.files",
 		set: func(a *Args, v string) { a.Files = v }, field: func(a *Args) string { return a.Files }},
+	{name: "--jars", value: true, property: "spark.jars",
+		set: func(a *Args, v string) { a.Jars = v }, field: func(a *Args) string { return a.Jars }},
 	{name: "--kubernetes-namespace", value: true, property: "spark.kubernetes.namespace",
 		set: func(a *Args, v string) { a.KubernetesNamespace = v }, field: func(a *Args) string { return a.KubernetesNamespace }},
 	{name: "--conf", short: "-c", value: true,
@@ -99,7 +102,6 @@ var options = []option{
 	{name: "--help", short: "-h", set: func(a *Args, _ string) { a.Help = true }},
 	{name: "--version", set: func(a *Args, _ string) { a.Version = true }},
 
-	{name: "--jars", value: true, unsupported: "Go applications are single binaries and have no jars"},
 	{name: "--packages", value: true, unsupported: "Go applications get their dependencies when they are built"},
 	{name: "--exclude-packages", value: true, unsupported: "Go applications get their dependencies when they are built"},
 	{name: "--repositories", value: true, unsupported: "Go applications get their dependencies when they are built"},

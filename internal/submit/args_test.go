@@ -111,7 +111,7 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"--master"}, "option --master needs a value"},
 		{[]string{"--conf", "spark.a=1", "--conf"}, "option --conf needs a value"},
 		{[]string{"--verbose=true", "app"}, "option --verbose takes no value"},
-		{[]string{"--jars", "a.jar", "app"}, "option --jars is not supported by gospark submit: Go applications are single binaries"},
+		{[]string{"--jars"}, "option --jars needs a value"},
 		{[]string{"--supervise", "app"}, "option --supervise is not supported"},
 		{[]string{"--py-files", "a.py", "app"}, "option --py-files is not supported"},
 	}

@@ -54,7 +54,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if s.Plan != nil {
-		code, err := launch.Submit(ctx, s.Kube, s.Plan, stdout)
+		code, err := launch.Submit(ctx, s.Kube, s.Plan, s.Conf, stdout)
 		if err != nil {
 			fmt.Fprintln(stderr, "gospark submit: error:", err)
 		}
@@ -123,8 +123,13 @@ Runs a gospark application, as spark-submit runs a Spark one. The application
 is a Go main package (a directory such as ./examples/sparkpi, or an import
 path), which is built first, or an executable. Everything after it is passed
 to the application untouched. On Kubernetes (--deploy-mode cluster with a
-k8s:// master) the application is its path inside the container image,
-local:///path; the driver runs in a pod and starts the executor pods.
+k8s:// master) the driver runs in a pod and starts the executor pods; the
+application is its path inside the container image (local:///path), or a
+local package or binary (built for linux/amd64 and uploaded), or an
+http(s):// URL. Local files go to the resource staging server
+(spark.kubernetes.resourceStagingServer.uri) or to
+spark.kubernetes.file.upload.path, and an init-container in each pod
+downloads them.
 
 Options:
   --master MASTER_URL         local, local[N], local[*] (the default: one task
@@ -140,9 +145,14 @@ Options:
   --properties-file FILE      read properties from FILE instead of
                               $SPARK_CONF_DIR/spark-defaults.conf or
                               conf/spark-defaults.conf
-  --files FILES               comma-separated local files shipped with the
-                              application; code finds them with
-                              Session.File(name) or TaskContext.File(name)
+  --files FILES               comma-separated files shipped with the
+                              application (paths, file://, local:// or
+                              http(s):// URLs); code finds them with
+                              Session.File(name) or TaskContext.File(name),
+                              and in pods they are in the working directory
+  --jars FILES                comma-separated files placed beside the
+                              application binary in pods
+                              (spark.kubernetes.mountdependencies.jarsDownloadDir)
   --driver-memory MEM         memory of the driver, e.g. 512m or 2g (default 1g)
   --driver-cores NUM          cores of the driver (default 1)
   --executor-memory MEM       memory per executor, e.g. 512m or 2g (default 1g)
@@ -189,6 +199,7 @@ func (s *Submission) WriteVerbose(w io.Writer) {
 	prop("driverMemory", "spark.driver.memory")
 	prop("driverCores", "spark.driver.cores")
 	prop("files", "spark.files")
+	prop("jars", "spark.jars")
 	prop("kubernetesNamespace", "spark.kubernetes.namespace")
 	field("propertiesFile", s.PropertiesFile)
 	field("primaryResource", s.Args.Primary)

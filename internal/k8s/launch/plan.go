@@ -5,9 +5,11 @@
 package launch
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/deps"
 	"github.com/gospark/gospark/internal/k8s/pods"
 )
 
@@ -36,8 +39,15 @@ type Plan struct {
 	Service   *corev1.Service
 	ConfigMap *corev1.ConfigMap
 	Secret    *corev1.Secret // nil without driver credentials
-	Wait      bool
-	Interval  time.Duration
+	// Deps are the application's dependencies. When some are not in the
+	// image, the pods get an init-container that reads InitConfigMap
+	// (filled by Stage) and InitSecret (nil unless the staging server is
+	// used).
+	Deps          *deps.Resolved
+	InitConfigMap *corev1.ConfigMap
+	InitSecret    *corev1.Secret
+	Wait          bool
+	Interval      time.Duration
 }
 
 // SubmissionID is namespace:driver-pod, what --status and --kill take.
@@ -53,17 +63,19 @@ var credentialKeys = []struct{ suffix, key string }{
 }
 
 // NewPlan builds the objects of a submission of the application at
-// primary (a local:// path inside the image) with args.
+// primary (local:///path inside the image, a local binary or Go package
+// directory, or an http(s) URL) with args.
 func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*Plan, error) {
-	path, ok := strings.CutPrefix(primary, "local://")
-	if !ok || !strings.HasPrefix(path, "/") {
-		return nil, fmt.Errorf("application %s: on Kubernetes, give the application's path inside the image as local:///path (uploading local files needs spark.kubernetes.resourceStagingServer.uri, which this gospark does not support yet)", primary)
+	dep, err := deps.Resolve(conf, primary)
+	if err != nil {
+		return nil, err
 	}
+	path := dep.PodPath(dep.Primary)
 	ns := conf.String("spark.kubernetes.namespace")
 	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
 		return nil, fmt.Errorf("spark.kubernetes.namespace=%q: %s", ns, strings.Join(errs, "; "))
 	}
-	p := &Plan{Namespace: ns, AppName: conf.String("spark.app.name"),
+	p := &Plan{Namespace: ns, AppName: conf.String("spark.app.name"), Deps: dep,
 		Wait: conf.Bool("spark.kubernetes.submission.waitAppCompletion"), Interval: conf.Duration("spark.kubernetes.report.interval")}
 	p.AppID = conf.String("spark.app.id")
 	if p.AppID == "" {
@@ -117,13 +129,44 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 		dconf.Unset("spark.kubernetes.authenticate.submission." + name)
 	}
 
+	// Both the driver and its executors get the init-container when
+	// something is not in the image; the driver sees the download paths.
+	pconf := conf.Clone()
+	for _, c := range []*config.Conf{pconf, dconf} { // only submit sets them
+		c.Unset("spark.kubernetes.initContainer.configMapName")
+		c.Unset("spark.kubernetes.initContainer.secretName")
+	}
+	if dep.NeedsInit() {
+		labels := map[string]string{pods.LabelAppSelector: p.AppID}
+		p.InitConfigMap = &corev1.ConfigMap{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+			ObjectMeta: metav1.ObjectMeta{Name: p.Prefix + "-init-config", Namespace: ns, Labels: labels},
+		}
+		set := [][2]string{{"spark.kubernetes.initContainer.configMapName", p.InitConfigMap.Name},
+			{"spark.jars", dep.PodList(dep.Jars)}, {"spark.files", dep.PodList(dep.Files)}}
+		if dep.HasLocal() && conf.String("spark.kubernetes.resourceStagingServer.uri") != "" {
+			p.InitSecret = &corev1.Secret{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+				ObjectMeta: metav1.ObjectMeta{Name: p.Prefix + "-init-secret", Namespace: ns, Labels: labels},
+			}
+			set = append(set, [2]string{"spark.kubernetes.initContainer.secretName", p.InitSecret.Name})
+		}
+		for _, kv := range set {
+			for _, c := range []*config.Conf{pconf, dconf} {
+				if err := c.Set(kv[0], kv[1]); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+
 	secret, err := p.credentials(conf, dconf)
 	if err != nil {
 		return nil, err
 	}
 	p.Secret = secret
 
-	in := pods.Input{Conf: conf, Role: pods.Driver, AppID: p.AppID, Name: driverName, Namespace: ns,
+	in := pods.Input{Conf: pconf, Role: pods.Driver, AppID: p.AppID, Name: driverName, Namespace: ns,
 		Command: []string{path}, Args: args, DriverPort: port, ConfigMap: confMap,
 		Env: []corev1.EnvVar{{Name: "GOSPARK_ROLE", Value: "driver"},
 			{Name: "GOSPARK_POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}}
@@ -135,7 +178,7 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 	}
 	// The executors' pods are built by the driver; build one now so that a
 	// bad executor property fails here, before anything is created.
-	if _, err := pods.Build(pods.Input{Conf: conf, Role: pods.Executor, AppID: p.AppID, Namespace: ns,
+	if _, err := pods.Build(pods.Input{Conf: pconf, Role: pods.Executor, AppID: p.AppID, Namespace: ns,
 		Name: pods.ExecutorPodName(execPrefix, "1"), ExecutorID: "1", Command: []string{path}, Args: args}); err != nil {
 		return nil, err
 	}
@@ -201,4 +244,38 @@ func (p *Plan) credentials(conf, dconf *config.Conf) (*corev1.Secret, error) {
 		ObjectMeta: metav1.ObjectMeta{Name: p.Prefix + "-kubernetes-credentials", Namespace: p.Namespace, Labels: map[string]string{pods.LabelAppSelector: p.AppID}},
 		Data:       data,
 	}, nil
+}
+
+// Stage builds and uploads what the pods must fetch (deps.Stage) and
+// fills the init ConfigMap and Secret. It creates nothing in the cluster;
+// what it uploads to a staging server is deleted there if no pod ever uses
+// it. Its reports go to out.
+func (p *Plan) Stage(ctx context.Context, conf *config.Conf, out io.Writer) error {
+	if p.InitConfigMap == nil {
+		return nil
+	}
+	tmp, err := os.MkdirTemp("", "gospark-submit-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	st, err := deps.Stage(ctx, conf, p.Deps, p.Namespace, map[string]string{pods.LabelAppSelector: p.AppID}, tmp)
+	if err != nil {
+		return err
+	}
+	for _, line := range st.Report {
+		fmt.Fprintln(out, line)
+	}
+	spec, err := st.Spec.Marshal()
+	if err != nil {
+		return err
+	}
+	p.InitConfigMap.Data = map[string]string{deps.SpecKey: spec}
+	if p.InitSecret != nil {
+		if st.Secret == nil {
+			return fmt.Errorf("launch: the staging server gave no secret")
+		}
+		p.InitSecret.Data = st.Secret
+	}
+	return nil
 }

@@ -113,7 +113,8 @@ func TestPlanRejects(t *testing.T) {
 		kv      []string
 		want    string
 	}{
-		{"./app", nil, "local:///path"},
+		{"plan_test.go", nil, "spark.kubernetes.resourceStagingServer.uri"},
+		{"./no-such-app", nil, "no-such-app"},
 		{"local:///app", []string{"spark.kubernetes.namespace", "Bad_NS"}, "spark.kubernetes.namespace"},
 		{"local:///app", []string{"spark.kubernetes.driver.pod.name", "Bad_Name"}, "spark.kubernetes.driver.pod.name"},
 		{"local:///app", []string{"spark.kubernetes.executor.volumes.nfs.x.mount.path", "/x"}, `volume type "nfs"`},
@@ -141,5 +142,41 @@ func TestParseSubmissionID(t *testing.T) {
 		if _, _, err := ParseSubmissionID(bad, "default"); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// Dependencies outside the image give the driver and its executors an
+// init-container; the driver's properties name the download paths, and a
+// staging server adds the init Secret.
+func TestPlanWithDependencies(t *testing.T) {
+	p, err := NewPlan(conf(t, "spark.files", "http://files.example/data.csv,plan_test.go",
+		"spark.kubernetes.resourceStagingServer.uri", "http://10.0.0.1:31000"), "plan.go", []string{"x"}, launched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.InitConfigMap == nil || p.InitSecret == nil {
+		t.Fatalf("init config map %v, secret %v", p.InitConfigMap, p.InitSecret)
+	}
+	props := p.ConfigMap.Data[pods.ConfFile]
+	for _, want := range []string{
+		"spark.files=/var/spark-data/spark-files/data.csv,/var/spark-data/spark-files/plan_test.go",
+		"spark.kubernetes.initContainer.configMapName=" + p.InitConfigMap.Name,
+		"spark.kubernetes.initContainer.secretName=" + p.InitSecret.Name,
+	} {
+		if !strings.Contains(props, want) {
+			t.Errorf("driver properties lack %q:\n%s", want, props)
+		}
+	}
+	c := p.Driver.Spec.Containers[0]
+	if len(p.Driver.Spec.InitContainers) != 1 || c.Command[0] != "/var/spark-data/spark-jars/plan.go" || c.WorkingDir != "/var/spark-data/spark-files" {
+		t.Errorf("driver: %d init-containers, command %v, working dir %q", len(p.Driver.Spec.InitContainers), c.Command, c.WorkingDir)
+	}
+	// Only remote files: an init-container but no secret.
+	p, err = NewPlan(conf(t, "spark.files", "http://files.example/data.csv"), "local:///app", nil, launched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.InitConfigMap == nil || p.InitSecret != nil || p.Driver.Spec.Containers[0].Command[0] != "/app" {
+		t.Errorf("remote files only: config map %v, secret %v, command %v", p.InitConfigMap, p.InitSecret, p.Driver.Spec.Containers[0].Command)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/k8s/pods"
 	"github.com/gospark/gospark/internal/k8s/podstatus"
 )
@@ -23,7 +24,7 @@ import (
 const logLines = 20
 
 // Create sends the plan's objects: the driver pod first, then the Service,
-// ConfigMap and Secret owned by it (deleted with it). When any of them
+// ConfigMaps and Secrets owned by it (deleted with it). When any of them
 // fails, the driver pod is deleted again, so nothing is left behind.
 func Create(ctx context.Context, cs kubernetes.Interface, p *Plan) error {
 	driver, err := cs.CoreV1().Pods(p.Namespace).Create(ctx, p.Driver, metav1.CreateOptions{})
@@ -31,34 +32,59 @@ func Create(ctx context.Context, cs kubernetes.Interface, p *Plan) error {
 		return fmt.Errorf("creating driver pod %s in namespace %s: %w", p.Driver.Name, p.Namespace, err)
 	}
 	owner := metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: driver.Name, UID: driver.UID, Controller: new(true)}
-	undo := func(cause error) error {
-		if err := deleteDriver(ctx, cs, p.Namespace, driver.Name); err != nil {
-			return fmt.Errorf("%w (and deleting driver pod %s again failed: %w)", cause, driver.Name, err)
-		}
-		return cause
-	}
 	p.Driver = driver
-	p.Service.OwnerReferences = []metav1.OwnerReference{owner}
-	if _, err := cs.CoreV1().Services(p.Namespace).Create(ctx, p.Service, metav1.CreateOptions{}); err != nil {
-		return undo(fmt.Errorf("creating the driver's service %s: %w", p.Service.Name, err))
+	core := cs.CoreV1()
+	type owned struct {
+		what, name string
+		meta       *metav1.ObjectMeta
+		create     func() error
 	}
-	p.ConfigMap.OwnerReferences = []metav1.OwnerReference{owner}
-	if _, err := cs.CoreV1().ConfigMaps(p.Namespace).Create(ctx, p.ConfigMap, metav1.CreateOptions{}); err != nil {
-		return undo(fmt.Errorf("creating the driver's config map %s: %w", p.ConfigMap.Name, err))
+	objs := []owned{{"the driver's service", p.Service.Name, &p.Service.ObjectMeta, func() error {
+		_, err := core.Services(p.Namespace).Create(ctx, p.Service, metav1.CreateOptions{})
+		return err
+	}}}
+	for _, c := range []struct {
+		what string
+		cm   *corev1.ConfigMap
+	}{{"the driver's config map", p.ConfigMap}, {"the init-container's config map", p.InitConfigMap}} {
+		if c.cm != nil {
+			objs = append(objs, owned{c.what, c.cm.Name, &c.cm.ObjectMeta, func() error {
+				_, err := core.ConfigMaps(p.Namespace).Create(ctx, c.cm, metav1.CreateOptions{})
+				return err
+			}})
+		}
 	}
-	if p.Secret != nil {
-		p.Secret.OwnerReferences = []metav1.OwnerReference{owner}
-		if _, err := cs.CoreV1().Secrets(p.Namespace).Create(ctx, p.Secret, metav1.CreateOptions{}); err != nil {
-			return undo(fmt.Errorf("creating the driver's credentials secret %s: %w", p.Secret.Name, err))
+	for _, c := range []struct {
+		what string
+		s    *corev1.Secret
+	}{{"the driver's credentials secret", p.Secret}, {"the init-container's secret", p.InitSecret}} {
+		if c.s != nil {
+			objs = append(objs, owned{c.what, c.s.Name, &c.s.ObjectMeta, func() error {
+				_, err := core.Secrets(p.Namespace).Create(ctx, c.s, metav1.CreateOptions{})
+				return err
+			}})
+		}
+	}
+	for _, o := range objs {
+		o.meta.OwnerReferences = []metav1.OwnerReference{owner}
+		if err := o.create(); err != nil {
+			cause := fmt.Errorf("creating %s %s: %w", o.what, o.name, err)
+			if err := deleteDriver(ctx, cs, p.Namespace, driver.Name); err != nil {
+				return fmt.Errorf("%w (and deleting driver pod %s again failed: %w)", cause, driver.Name, err)
+			}
+			return cause
 		}
 	}
 	return nil
 }
 
-// Submit creates the plan's objects and, when the plan waits, follows the
+// Submit stages the dependencies (Plan.Stage), creates the plan's objects and, when the plan waits, follows the
 // driver until it ends, returning its exit code. Without waiting it
 // returns 0 once the objects exist.
-func Submit(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer) (int, error) {
+func Submit(ctx context.Context, cs kubernetes.Interface, p *Plan, conf *config.Conf, out io.Writer) (int, error) {
+	if err := p.Stage(ctx, conf, out); err != nil {
+		return 1, err
+	}
 	if err := Create(ctx, cs, p); err != nil {
 		return 1, err
 	}
@@ -195,19 +221,25 @@ func permanent(prob podstatus.Problem) bool {
 // finished reports the driver's end and returns its exit code; a failure
 // shows why and the last lines of the driver's log.
 func finished(ctx context.Context, cs kubernetes.Interface, p *Plan, driver *corev1.Pod, code int32, out io.Writer) (int, error) {
+	prob, explained := podstatus.Explain(driver)
 	status := "succeeded"
-	if code != 0 {
+	logOf := pods.DriverContainer
+	switch {
+	case code != 0 && explained && prob.Init:
+		status = "failed before it started: its init-container could not fetch the dependencies"
+		logOf = prob.Container
+	case code != 0:
 		status = fmt.Sprintf("failed with exit code %d", code)
 	}
 	fmt.Fprintf(out, "Application %s with application ID %s and submission ID %s %s\n", p.AppName, p.AppID, p.SubmissionID(), status)
 	if code == 0 {
 		return 0, nil
 	}
-	if prob, ok := podstatus.Explain(driver); ok {
+	if explained {
 		fmt.Fprintf(out, "Reason: %s\n", prob)
 	}
-	if tail, err := LogTail(ctx, cs, p.Namespace, driver.Name, pods.DriverContainer, logLines); err == nil && tail != "" {
-		fmt.Fprintf(out, "Last lines of the driver's log:\n%s", indent(tail))
+	if tail, err := LogTail(ctx, cs, p.Namespace, driver.Name, logOf, logLines); err == nil && tail != "" {
+		fmt.Fprintf(out, "Last lines of the %s container's log:\n%s", logOf, indent(tail))
 	} else if err != nil {
 		fmt.Fprintf(out, "(the driver's log could not be read: %v)\n", err)
 	}
