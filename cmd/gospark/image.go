@@ -32,9 +32,9 @@ GOARCH of --arch. Without --gospark the running gospark goes in if it is
 static, else cmd/gospark is built from the gospark module that holds the
 working directory.
 
-Roles: the pod's arguments name the gospark command to run (the
-init-container, staging server and shuffle service commands, once gospark
-has them); --cmd sets default arguments. Driver and executor pods run the
+Roles: the pod's arguments name the gospark command to run ("init" for the
+init-container, "staging-server" for the resource staging server; the
+shuffle service's is to come); --cmd sets default arguments. Driver and executor pods run the
 application instead, with the container's command set to
 ` + image.ExamplesDir + `/NAME: one binary, whose role gospark sets in the
 environment (GOSPARK_ROLE=driver or executor).

@@ -6,10 +6,14 @@
 //	sparktest hog MIB               one task fills MIB MiB of memory
 //	sparktest env NAME...           prints NAME=value of the driver's and
 //	                                one executor's environment
+//	sparktest files PARTS NAME...   every process (driver and executors)
+//	                                prints the sha256 of ./NAME and the
+//	                                driver those its PARTS tasks saw
 package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"iter"
 	"os"
@@ -53,7 +57,40 @@ var envOf = spark.Func1(func(p *spark.Plan, names []string) *spark.Dataset[strin
 	})
 })
 
+var filesSeen = spark.Func2(func(p *spark.Plan, parts int, names []string) *spark.Dataset[string] {
+	return spark.FlatMap(spark.Parallelize(p, make([]int, parts), parts), func(int) []string {
+		return checksums("task on "+hostname(), names)
+	})
+})
+
+// checksums describes the files names in the working directory.
+func checksums(who string, names []string) []string {
+	var out []string
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			out = append(out, fmt.Sprintf("%s %s error=%v", who, n, err))
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s %s sha256=%x", who, n, sha256.Sum256(b)))
+	}
+	return out
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == "files" {
+		// Before NewSession, which executors do not return from: each
+		// process reports what its working directory holds.
+		role := os.Getenv("GOSPARK_ROLE")
+		for _, l := range checksums(role+" "+hostname(), os.Args[3:]) {
+			fmt.Println(l)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
@@ -64,7 +101,7 @@ func main() {
 
 func run(ctx context.Context, args []string) error {
 	if len(args) < 1 {
-		return fmt.Errorf("usage: sparktest slow|hog|env ...")
+		return fmt.Errorf("usage: sparktest slow|hog|env|files ...")
 	}
 	sess, err := spark.NewSession(ctx)
 	if err != nil {
@@ -100,6 +137,14 @@ func run(ctx context.Context, args []string) error {
 			fmt.Printf("driver %s=%s\n", n, os.Getenv(n))
 		}
 		lines, err := spark.Collect(ctx, envOf.Call(sess, args[1:]))
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			fmt.Println(l)
+		}
+	case "files":
+		lines, err := spark.Collect(ctx, filesSeen.Call(sess, num(1), args[2:]))
 		if err != nil {
 			return err
 		}
