@@ -3,6 +3,7 @@ package deps
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
@@ -306,5 +307,60 @@ func TestStagingServerRoundTrip(t *testing.T) {
 	fetchDirs(t, st.Spec)
 	if err := Fetch(context.Background(), st.Spec, quiet()); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("fetch with a wrong secret: %v, want a 403", err)
+	}
+}
+
+// Over TLS the submitter trusts clientCertPem; the pods get the internal
+// URI and the certificate in the init Secret, or a local:// one in place.
+func TestStagingServerTLSCertificates(t *testing.T) {
+	srv, err := staging.New(staging.Config{Dir: t.TempDir(), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewTLSServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	dir := t.TempDir()
+	cert := write(t, filepath.Join(dir, "cert.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw})))
+	data := write(t, filepath.Join(dir, "data.txt"), "over tls\n")
+	base := []string{"spark.files", data, "spark.kubernetes.resourceStagingServer.uri", hs.URL,
+		"spark.ssl.kubernetes.resourceStagingServer.enabled", "true", "spark.ssl.kubernetes.resourceStagingServer.clientCertPem", cert}
+	stage := func(kv ...string) *Staging {
+		t.Helper()
+		c := conf(t, append(base, kv...)...)
+		r, err := Resolve(c, "local:///opt/app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := Stage(context.Background(), c, r, "ns", map[string]string{"spark-app-selector": "spark-1"}, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	st := stage()
+	s := st.Spec.Staged
+	if s.CACertFile != SecretDir+"/"+CAKey || len(st.Secret[CAKey]) == 0 {
+		t.Fatalf("pods trust %q, secret keys %v", s.CACertFile, st.Secret)
+	}
+	// What the init-container does with the mounted secret.
+	s.SecretFile = write(t, filepath.Join(dir, SecretKey), string(st.Secret[SecretKey]))
+	s.CACertFile = write(t, filepath.Join(dir, CAKey), string(st.Secret[CAKey]))
+	fetchDirs(t, st.Spec)
+	if err := Fetch(context.Background(), st.Spec, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	st = stage("spark.kubernetes.resourceStagingServer.internal.uri", "https://staging.spark.svc:10000",
+		"spark.ssl.kubernetes.resourceStagingServer.internal.clientCertPem", "local:///etc/ssl/staging.pem")
+	if s := st.Spec.Staged; s.URI != "https://staging.spark.svc:10000" || s.CACertFile != "/etc/ssl/staging.pem" || st.Secret[CAKey] != nil {
+		t.Errorf("internal settings: staged %+v, secret keys %v", s, st.Secret)
+	}
+	// Without the certificate, the submitter does not trust the server.
+	c := conf(t, base[:6]...)
+	r, err := Resolve(c, "local:///opt/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Stage(context.Background(), c, r, "ns", map[string]string{"a": "b"}, t.TempDir()); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("untrusted server: %v", err)
 	}
 }
