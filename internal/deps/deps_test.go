@@ -38,6 +38,16 @@ func write(t *testing.T, path, data string) string {
 	return path
 }
 
+// stage resolves primary with c and stages it for namespace ns.
+func stage(t *testing.T, c *config.Conf, primary string) (*Staging, error) {
+	t.Helper()
+	r, err := Resolve(c, primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Stage(context.Background(), c, r, "ns", map[string]string{"spark-app-selector": "spark-1"}, t.TempDir())
+}
+
 func TestResolve(t *testing.T) {
 	dir := t.TempDir()
 	a := write(t, filepath.Join(dir, "a.txt"), "a")
@@ -116,11 +126,7 @@ func TestUploadDirectoryRoundTrip(t *testing.T) {
 	data := write(t, filepath.Join(dir, "data.txt"), "some data\n")
 	upload := t.TempDir()
 	c := conf(t, "spark.files", data, "spark.kubernetes.file.upload.path", upload)
-	r, err := Resolve(c, "testdata/hello")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := Stage(context.Background(), c, r, "ns", map[string]string{"spark-app-selector": "a"}, t.TempDir())
+	st, err := stage(t, c, "testdata/hello")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,11 +177,7 @@ func TestUploadOverHTTPAndRemoteFiles(t *testing.T) {
 	dir := t.TempDir()
 	local := write(t, filepath.Join(dir, "local.txt"), "local")
 	c := conf(t, "spark.files", local+","+srv.URL+"/public/remote.txt", "spark.kubernetes.file.upload.path", srv.URL+"/uploads/")
-	r, err := Resolve(c, "local:///opt/app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := Stage(context.Background(), c, r, "ns", nil, t.TempDir())
+	st, err := stage(t, c, "local:///opt/app")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,11 +234,7 @@ func TestStageRefusesANonLinuxBinary(t *testing.T) {
 	dir := t.TempDir()
 	script := write(t, filepath.Join(dir, "app.sh"), "#!/bin/sh\necho hi\n")
 	c := conf(t, "spark.kubernetes.file.upload.path", t.TempDir())
-	r, err := Resolve(c, script)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Stage(context.Background(), c, r, "ns", nil, t.TempDir())
+	_, err := stage(t, c, script)
 	if err == nil || !strings.Contains(err.Error(), "not an ELF file") {
 		t.Fatalf("error %v, want the binary check's", err)
 	}
@@ -277,11 +275,7 @@ func TestStagingServerRoundTrip(t *testing.T) {
 	data := write(t, filepath.Join(dir, "data.txt"), "staged data\n")
 	lib := write(t, filepath.Join(dir, "lib.bin"), "beside the binary\n")
 	c := conf(t, "spark.files", data, "spark.jars", lib, "spark.kubernetes.resourceStagingServer.uri", hs.URL)
-	r, err := Resolve(c, "local:///opt/app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := Stage(context.Background(), c, r, "ns", map[string]string{"spark-app-selector": "spark-1"}, t.TempDir())
+	st, err := stage(t, c, "local:///opt/app")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,20 +318,15 @@ func TestStagingServerTLSCertificates(t *testing.T) {
 	data := write(t, filepath.Join(dir, "data.txt"), "over tls\n")
 	base := []string{"spark.files", data, "spark.kubernetes.resourceStagingServer.uri", hs.URL,
 		"spark.ssl.kubernetes.resourceStagingServer.enabled", "true", "spark.ssl.kubernetes.resourceStagingServer.clientCertPem", cert}
-	stage := func(kv ...string) *Staging {
+	stageTLS := func(kv ...string) *Staging {
 		t.Helper()
-		c := conf(t, append(base, kv...)...)
-		r, err := Resolve(c, "local:///opt/app")
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := Stage(context.Background(), c, r, "ns", map[string]string{"spark-app-selector": "spark-1"}, t.TempDir())
+		st, err := stage(t, conf(t, append(base, kv...)...), "local:///opt/app")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return st
 	}
-	st := stage()
+	st := stageTLS()
 	s := st.Spec.Staged
 	if s.CACertFile != SecretDir+"/"+CAKey || len(st.Secret[CAKey]) == 0 {
 		t.Fatalf("pods trust %q, secret keys %v", s.CACertFile, st.Secret)
@@ -349,18 +338,13 @@ func TestStagingServerTLSCertificates(t *testing.T) {
 	if err := Fetch(context.Background(), st.Spec, quiet()); err != nil {
 		t.Fatal(err)
 	}
-	st = stage("spark.kubernetes.resourceStagingServer.internal.uri", "https://staging.spark.svc:10000",
+	st = stageTLS("spark.kubernetes.resourceStagingServer.internal.uri", "https://staging.spark.svc:10000",
 		"spark.ssl.kubernetes.resourceStagingServer.internal.clientCertPem", "local:///etc/ssl/staging.pem")
 	if s := st.Spec.Staged; s.URI != "https://staging.spark.svc:10000" || s.CACertFile != "/etc/ssl/staging.pem" || st.Secret[CAKey] != nil {
 		t.Errorf("internal settings: staged %+v, secret keys %v", s, st.Secret)
 	}
 	// Without the certificate, the submitter does not trust the server.
-	c := conf(t, base[:6]...)
-	r, err := Resolve(c, "local:///opt/app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Stage(context.Background(), c, r, "ns", map[string]string{"a": "b"}, t.TempDir()); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if _, err := stage(t, conf(t, base[:6]...), "local:///opt/app"); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("untrusted server: %v", err)
 	}
 }

@@ -336,6 +336,12 @@ func typeName(flag byte) string {
 // truncated or corrupt tar; errors wrap ErrBadName, ErrBadBundle or
 // ErrLimit.
 func ReadBundle(r io.Reader, lim Limits) ([]Entry, error) {
+	return walk(r, lim, func(s *scanner, e Entry) (string, error) { return s.copyContents(nil, e) })
+}
+
+// walk calls each on every entry of a bundle, in order; each consumes the
+// entry's contents and returns their sha256.
+func walk(r io.Reader, lim Limits, each func(*scanner, Entry) (string, error)) ([]Entry, error) {
 	s := newScanner(r, lim)
 	var entries []Entry
 	for {
@@ -346,7 +352,7 @@ func ReadBundle(r io.Reader, lim Limits) ([]Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		if e.SHA256, err = s.copyContents(nil, e); err != nil {
+		if e.SHA256, err = each(s, e); err != nil {
 			return nil, err
 		}
 		entries = append(entries, e)
@@ -371,21 +377,7 @@ func ExtractBundle(r io.Reader, dirs map[string]string, lim Limits) (_ []Entry, 
 			x.undo()
 		}
 	}()
-	s := newScanner(r, lim)
-	var entries []Entry
-	for {
-		e, err := s.next()
-		if errors.Is(err, io.EOF) {
-			return entries, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if e.SHA256, err = x.extract(s, e); err != nil {
-			return nil, err
-		}
-		entries = append(entries, e)
-	}
+	return walk(r, lim, x.extract)
 }
 
 type created struct {
