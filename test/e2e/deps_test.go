@@ -3,15 +3,8 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospark/gospark/internal/testcert"
 )
 
 // nodeIP is the node's address: the API server, NodePorts and the host's
@@ -115,7 +110,7 @@ func lineWith(log string, parts ...string) string {
 func TestStagingServerTLS(t *testing.T) {
 	s := newSubmitEnv(t)
 	dir := t.TempDir()
-	key, cert := selfSigned(t, dir, []string{"spark-resource-staging-service-tls." + s.ns + ".svc"}, []net.IP{net.ParseIP(nodeIP)})
+	key, cert := testcert.Write(t, dir, "tls", []string{"spark-resource-staging-service-tls." + s.ns + ".svc"}, []net.IP{net.ParseIP(nodeIP)})
 	s.must(t, "-n", s.ns, "create", "secret", "tls", "spark-staging-tls", "--key", key, "--cert", cert)
 	s.apply(t, s.ns, tlsStagingServer)
 	s.must(t, "-n", s.ns, "rollout", "status", "deployment/spark-resource-staging-server-tls", "--timeout=120s")
@@ -208,44 +203,6 @@ spec:
   ports:
   - {protocol: TCP, port: 10000, targetPort: 10000, nodePort: 31001}
 `
-
-// selfSigned writes a self-signed ECDSA key and certificate for names and
-// ips into dir.
-func selfSigned(t *testing.T, dir string, names []string, ips []net.IP) (keyFile, certFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "gospark e2e staging server"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true, // it is its own root
-		DNSNames:              names,
-		IPAddresses:           ips,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile, certFile = filepath.Join(dir, "tls.key"), filepath.Join(dir, "tls.crt")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return keyFile, certFile
-}
 
 // Acceptances 3 and 4: without a staging server, through
 // spark.kubernetes.file.upload.path (a host directory the pods mount), the
