@@ -50,7 +50,9 @@ func Stage(ctx context.Context, conf *config.Conf, r *Resolved, namespace string
 		case Local:
 			if d.Package {
 				bin := filepath.Join(tmp, d.Name)
-				if err := image.GoBuild(ctx, d.Path, ".", bin, TargetArch); err != nil {
+				// Without the symbol table and DWARF (stack traces keep
+				// their names): a third less to upload.
+				if err := image.GoBuild(ctx, d.Path, ".", bin, TargetArch, "-ldflags=-s -w"); err != nil {
 					return nil, fmt.Errorf("application %s: %w", d.URI, err)
 				}
 				st.Report = append(st.Report, fmt.Sprintf("Built %s for linux/%s", d.URI, TargetArch))
