@@ -1,6 +1,7 @@
 package client
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,5 +102,45 @@ func TestSubmissionPropertiesAlone(t *testing.T) {
 	}
 	if _, err := Config(conf(t), ""); err == nil || !strings.Contains(err.Error(), "k8s://") {
 		t.Errorf("no kubeconfig and no master: %v", err)
+	}
+}
+
+// The staging server's credentials: the properties, else nothing (it runs
+// outside a pod here, so there is no service account to fall back on).
+func TestStagingServerConfig(t *testing.T) {
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	ca := filepath.Join(dir, "ca.crt")
+	for _, f := range []string{token, ca} {
+		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const p = "spark.kubernetes.authenticate.resourceStagingServer."
+	cfg, err := StagingServerConfig(conf(t, p+"oauthTokenFile", token, p+"caCertFile", ca,
+		"spark.kubernetes.resourceStagingServer.apiServer.url", "https://10.0.0.1:6443"))
+	if err != nil || cfg.Host != "https://10.0.0.1:6443" || cfg.BearerTokenFile != token || cfg.TLSClientConfig.CAFile != ca {
+		t.Fatalf("%+v, %v", cfg, err)
+	}
+	cfg, err = StagingServerConfig(conf(t, p+"oauthToken", "tok", "spark.kubernetes.resourceStagingServer.apiServer.caCertFile", ca))
+	if err != nil || cfg.Host != "https://kubernetes.default.svc" || cfg.BearerToken != "tok" || cfg.TLSClientConfig.CAFile != ca {
+		t.Fatalf("token and API server CA: %+v, %v", cfg, err)
+	}
+	for _, tc := range []struct {
+		kv   []string
+		want string
+	}{
+		{[]string{p + "useServiceAccountCredentials", "false"}, "no credentials for the API server"},
+		{[]string{p + "oauthToken", "a", p + "oauthTokenFile", token}, "give one of them"},
+		{[]string{p + "clientCertFile", ca}, "go together"},
+		{[]string{p + "oauthTokenFile", filepath.Join(dir, "missing")}, p + "oauthTokenFile"},
+	} {
+		_, err := StagingServerConfig(conf(t, tc.kv...))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error containing %q", tc.kv, err, tc.want)
+		}
+	}
+	if _, err := StagingServerConfig(conf(t, p+"useServiceAccountCredentials", "false")); !errors.Is(err, ErrNoCredentials) {
+		t.Errorf("no credentials: %v, want ErrNoCredentials", err)
 	}
 }
