@@ -58,7 +58,7 @@ func TestSeedStagingServerFlow(t *testing.T) {
 		"--conf", "spark.kubernetes.resourceStagingServer.uri=http://"+nodeIP+":31000",
 		"--conf", "spark.kubernetes.driver.request.cores=100m",
 		"--conf", "spark.kubernetes.executor.request.cores=100m",
-		filepath.Join(s.root, "examples", "sparkpi"))
+		"./examples/sparkpi") // from the checkout, not in the image
 	if code != 0 {
 		t.Fatalf("submit exited %d", code)
 	}

@@ -64,6 +64,7 @@ func (s *submitEnv) submit(t *testing.T, args ...string) (string, int) {
 		t.Fatalf("building gospark: %v", err)
 	}
 	cmd := exec.Command(bin, append([]string{"submit"}, args...)...)
+	cmd.Dir = s.root // as a user in the checkout runs the seeds' commands
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.kubeconfig)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
