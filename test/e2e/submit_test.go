@@ -474,3 +474,48 @@ func TestMissingDriverImageFailsClearly(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 }
+
+// An executor no node can take keeps the application waiting; submit says
+// why once, so the user is not left watching "Running".
+func TestUnschedulableExecutorsAreReported(t *testing.T) {
+	s := newSubmitEnv(t)
+	type result struct {
+		out  string
+		code int
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, code := s.submit(t, append(s.base("too-big", "--conf", "spark.executor.instances=2",
+			"--conf", "spark.kubernetes.executor.request.cores=64"), "local:///opt/gospark/examples/sparkpi")...)
+		done <- result{out, code}
+	}()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		unscheduled := 0
+		for _, p := range s.pods(t, "spark-role=executor") {
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodScheduled && c.Reason == corev1.PodReasonUnschedulable {
+					unscheduled++
+				}
+			}
+		}
+		if unscheduled == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the executor pods were never reported unschedulable: %s", s.must(t, "-n", s.ns, "get", "pods"))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // for submit's watch to see it
+	if _, code := s.submit(t, "--master", "k8s://"+s.server, "--kill", s.ns+":too-big-*"); code != 0 {
+		t.Fatalf("--kill exited %d", code)
+	}
+	r := <-done
+	if r.code == 0 {
+		t.Errorf("submit exited 0 though its driver was deleted")
+	}
+	if n := strings.Count(r.out, "is waiting for a node: unschedulable"); n != 1 || !strings.Contains(r.out, "Insufficient cpu") {
+		t.Errorf("submit said %d times that an executor waits for a node (want once, with the scheduler's reason)", n)
+	}
+}

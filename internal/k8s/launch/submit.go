@@ -142,6 +142,7 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 	driver := p.Driver
 	last := ""
 	reported := map[string]string{} // executor pod -> problem shown
+	waiting := map[string]bool{}    // scheduling problems shown
 	// Executors that merely exited are shown only if the application
 	// fails: one starting as the driver stops exits for want of it.
 	var exits []string
@@ -158,7 +159,17 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 			continue
 		case pod := <-events:
 			if pod.Labels[pods.LabelRole] == string(pods.Executor) {
-				if prob, ok := podstatus.Explain(pod); ok && reported[pod.Name] != prob.String() && prob.Kind != podstatus.Unschedulable {
+				prob, ok := podstatus.Explain(pod)
+				if ok && prob.Kind == podstatus.Unschedulable {
+					// Not a failure: the pod waits. Said once per reason,
+					// so that a user sees why executors do not start.
+					if !waiting[prob.Message] {
+						waiting[prob.Message] = true
+						fmt.Fprintf(out, "Executor pod %s (executor %s) is waiting for a node: %s\n", pod.Name, pod.Labels[pods.LabelExecID], prob)
+					}
+					continue
+				}
+				if ok && reported[pod.Name] != prob.String() {
 					reported[pod.Name] = prob.String()
 					line := fmt.Sprintf("Executor pod %s (executor %s): %s\n", pod.Name, pod.Labels[pods.LabelExecID], prob)
 					if prob.Kind == podstatus.Exited {
