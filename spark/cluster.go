@@ -427,7 +427,7 @@ func executorMain(ctx context.Context, conf *config.Conf, m master.Master) error
 	if v, err := strconv.Atoi(os.Getenv(cluster.EnvCores)); err == nil && v > 0 {
 		cores = v
 	}
-	if err := s.setupEnv(id, "-exec-"+id, conf.Bytes("spark.executor.memory"), cores); err != nil {
+	if err := s.setupEnv(ctx, id, "-exec-"+id, conf.Bytes("spark.executor.memory"), cores); err != nil {
 		return err
 	}
 	defer s.cleanup()

@@ -1,10 +1,12 @@
 package spark
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,9 +18,11 @@ import (
 const filesDirName = "files"
 
 // addFiles copies the files named by spark.files into dir, failing before
-// anything runs when one is missing, is not a local file, or shares its
-// name with another.
-func addFiles(list, dir string) error {
+// anything runs when one is missing, cannot be downloaded, or shares its
+// name with another. Paths, file:// and local:// URIs are copied; http:// and
+// https:// URLs are downloaded (by every process, as Spark's executors
+// fetch them).
+func addFiles(ctx context.Context, list, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("spark.files: %w", err)
 	}
@@ -28,23 +32,70 @@ func addFiles(list, dir string) error {
 		if f == "" {
 			continue
 		}
-		path := f
+		path, remote := f, false
 		if u, err := url.Parse(f); err == nil && u.Scheme != "" {
-			if u.Scheme != "file" {
-				return fmt.Errorf("spark.files: %s: only local files (paths or file:// URIs) can be shipped in this build, not %s://", f, u.Scheme)
+			switch u.Scheme {
+			case "file", "local": // local: already on every node, as in Spark
+				path = u.Path
+			case "http", "https":
+				path, remote = u.Path, true
+			default:
+				return fmt.Errorf("spark.files: %s: scheme %s:// is not supported; use a path, file://, local://, http:// or https://", f, u.Scheme)
 			}
-			path = u.Path
 		}
 		name := filepath.Base(path)
+		if name == "." || name == "/" {
+			return fmt.Errorf("spark.files: %s does not name a file", f)
+		}
 		if prev, ok := seen[name]; ok {
 			return fmt.Errorf("spark.files: %s and %s have the same name %q", prev, f, name)
 		}
 		seen[name] = f
-		if err := copyFile(path, filepath.Join(dir, name)); err != nil {
+		fetch := copyFile
+		if remote {
+			fetch = func(from, to string) error { return download(ctx, from, to) }
+			path = f
+		}
+		if err := fetch(path, filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("spark.files: %w", err)
 		}
 	}
 	return nil
+}
+
+// download writes the body of a GET of url to the file to; a failure
+// leaves no file.
+func download(ctx context.Context, url, to string) (err error) {
+	defer func() {
+		if err != nil {
+			os.Remove(to)
+			err = fmt.Errorf("downloading %s: %w", url, err)
+		}
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("server answered %s", resp.Status)
+	}
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(out, resp.Body)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+		err = fmt.Errorf("got %d bytes of %d", n, resp.ContentLength)
+	}
+	return err
 }
 
 func copyFile(from, to string) error {

@@ -139,7 +139,7 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 	for _, w := range conf.Warnings() {
 		s.log.Warn(w)
 	}
-	if err := s.start(); err != nil {
+	if err := s.start(ctx); err != nil {
 		s.stopExecutors() // nothing half-started stays behind
 		s.cleanup()
 		return nil, err
@@ -173,7 +173,7 @@ func newLogger(conf *config.Conf) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
-func (s *Session) start() error {
+func (s *Session) start(ctx context.Context) error {
 	conf := s.conf
 	cores := s.master.Threads
 	if s.master.Kind != master.Local {
@@ -181,7 +181,7 @@ func (s *Session) start() error {
 	}
 	// In local mode the driver's memory is the executor's, as in Spark.
 	heap := conf.Bytes("spark.driver.memory")
-	if err := s.setupEnv(executor.DriverID, "", heap, cores); err != nil {
+	if err := s.setupEnv(ctx, executor.DriverID, "", heap, cores); err != nil {
 		return err
 	}
 	tracker := scheduler.NewMapOutputTracker()
@@ -222,7 +222,7 @@ func (s *Session) start() error {
 
 // setupEnv creates the process's local directory and task environment.
 // suffix tells executors' directories apart.
-func (s *Session) setupEnv(execID, suffix string, heap int64, cores int) error {
+func (s *Session) setupEnv(ctx context.Context, execID, suffix string, heap int64, cores int) error {
 	conf := s.conf
 	base := conf.String("spark.local.dir")
 	if v := os.Getenv("SPARK_LOCAL_DIRS"); v != "" {
@@ -259,7 +259,7 @@ func (s *Session) setupEnv(execID, suffix string, heap int64, cores int) error {
 		shuf.SpillCodec = c
 	}
 	filesDir := filepath.Join(dir, filesDirName)
-	if err := addFiles(conf.String("spark.files"), filesDir); err != nil {
+	if err := addFiles(ctx, conf.String("spark.files"), filesDir); err != nil {
 		return err
 	}
 	s.env = &task.Env{

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -616,7 +618,21 @@ func TestShippedFiles(t *testing.T) {
 	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "lookup.csv")
 	os.WriteFile(a, []byte("alpha"), 0o644)
 	os.WriteFile(b, []byte("k,v"), 0o644)
-	s := newSession(t, spark.Conf("spark.files", a+", file://"+b))
+	// A remote file is downloaded, by the driver and by every executor.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/data/remote.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte("over http"))
+	}))
+	t.Cleanup(srv.Close)
+	s := newSession(t, spark.Conf("spark.files", a+", file://"+b+","+srv.URL+"/data/remote.txt"))
+	if p, err := s.File("remote.txt"); err != nil {
+		t.Fatal(err)
+	} else if got, _ := os.ReadFile(p); string(got) != "over http" {
+		t.Fatalf("remote.txt holds %q", got)
+	}
 	p, err := s.File("lookup.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -631,7 +647,7 @@ func TestShippedFiles(t *testing.T) {
 	if _, err := s.File("missing.txt"); !errors.Is(err, spark.ErrNoSuchFile) {
 		t.Fatalf("unknown file: %v, want ErrNoSuchFile", err)
 	}
-	for _, bad := range []string{filepath.Join(dir, "nope"), a + "," + filepath.Join(t.TempDir(), "a.txt"), "https://example.invalid/x"} {
+	for _, bad := range []string{filepath.Join(dir, "nope"), a + "," + filepath.Join(t.TempDir(), "a.txt"), srv.URL + "/missing.txt", "hdfs://nn/x"} {
 		if dup := filepath.Join(filepath.Dir(bad), "a.txt"); strings.Contains(bad, ",") {
 			os.WriteFile(dup, []byte("other"), 0o644)
 		}
