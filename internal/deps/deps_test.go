@@ -144,6 +144,13 @@ func TestUploadDirectoryRoundTrip(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(st.Spec.FilesDir, "data.txt")); err != nil || string(b) != "some data\n" {
 		t.Fatalf("data.txt: %q %v", b, err)
 	}
+	// A submission that fails after staging takes its files back.
+	if err := st.Undo(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(upload); len(left) != 0 {
+		t.Errorf("the upload path holds %v after Undo", left)
+	}
 }
 
 // putServer is an upload path over http: PUT stores, GET serves.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,6 +30,21 @@ type Staging struct {
 	Secret map[string][]byte
 	// Report says what was built and uploaded, for the user.
 	Report []string
+	// uploadDir is the directory made under an upload path that is a
+	// directory ("" otherwise).
+	uploadDir string
+}
+
+// Undo removes what Stage put in an upload directory, for a submission
+// that failed before its pods existed. A bundle on the staging server is
+// left to expire (spark.kubernetes.resourceStagingServer.
+// initialAccessExpirationTimeout), and files PUT to an http(s) upload path
+// stay: neither can be deleted through its API.
+func (st *Staging) Undo() error {
+	if st == nil || st.uploadDir == "" {
+		return nil
+	}
+	return os.RemoveAll(st.uploadDir)
 }
 
 // Stage builds a primary Go package, uploads the local dependencies (to the
@@ -131,6 +147,7 @@ func (st *Staging) toUploadPath(ctx context.Context, path string, local []Dep) e
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("spark.kubernetes.file.upload.path: %w", err)
 		}
+		st.uploadDir = dir
 	}
 	var total int64
 	for _, d := range local {
@@ -142,7 +159,7 @@ func (st *Staging) toUploadPath(ctx context.Context, path string, local []Dep) e
 			it, err = copyInto(filepath.Join(dir, d.Name), d.Path)
 		}
 		if err != nil {
-			return fmt.Errorf("uploading %s to spark.kubernetes.file.upload.path: %w", d.URI, err)
+			return errors.Join(fmt.Errorf("uploading %s to spark.kubernetes.file.upload.path: %w", d.URI, err), st.Undo())
 		}
 		it.Dir, it.Name, it.Executable = d.Dir, d.Name, d.Executable
 		total += it.Size

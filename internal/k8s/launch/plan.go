@@ -46,6 +46,7 @@ type Plan struct {
 	Deps          *deps.Resolved
 	InitConfigMap *corev1.ConfigMap
 	InitSecret    *corev1.Secret
+	staged        *deps.Staging // what Stage uploaded
 	Wait          bool
 	Interval      time.Duration
 }
@@ -263,6 +264,7 @@ func (p *Plan) Stage(ctx context.Context, conf *config.Conf, out io.Writer) erro
 	if err != nil {
 		return err
 	}
+	p.staged = st
 	for _, line := range st.Report {
 		fmt.Fprintln(out, line)
 	}

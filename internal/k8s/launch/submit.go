@@ -86,6 +86,9 @@ func Submit(ctx context.Context, cs kubernetes.Interface, p *Plan, conf *config.
 		return 1, err
 	}
 	if err := Create(ctx, cs, p); err != nil {
+		if uerr := p.staged.Undo(); uerr != nil {
+			err = fmt.Errorf("%w (and removing the uploaded files failed: %w)", err, uerr)
+		}
 		return 1, err
 	}
 	fmt.Fprintf(out, "Created driver pod %s in namespace %s (application %s, id %s)\n", p.Driver.Name, p.Namespace, p.AppName, p.AppID)
