@@ -16,19 +16,11 @@ import (
 	"testing"
 
 	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/config/configtest"
 	"github.com/gospark/gospark/internal/staging"
 )
 
-func conf(t *testing.T, kv ...string) *config.Conf {
-	t.Helper()
-	c := config.New()
-	for i := 0; i < len(kv); i += 2 {
-		if err := c.Set(kv[i], kv[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return c
-}
+func conf(t *testing.T, kv ...string) *config.Conf { return configtest.Conf(t, kv...) }
 
 func write(t *testing.T, path, data string) string {
 	t.Helper()

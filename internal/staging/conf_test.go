@@ -9,20 +9,13 @@ import (
 	"testing"
 
 	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/config/configtest"
 )
 
 func stagingConf(t *testing.T, kv ...string) *config.Conf {
-	t.Helper()
-	c := config.New()
-	kv = append([]string{"spark.kubernetes.resourceStagingServer.port", "0",
+	return configtest.Conf(t, append([]string{"spark.kubernetes.resourceStagingServer.port", "0",
 		"spark.kubernetes.resourceStagingServer.storageDir", filepath.Join(t.TempDir(), "store"),
-		"spark.kubernetes.authenticate.resourceStagingServer.useServiceAccountCredentials", "false"}, kv...)
-	for i := 0; i < len(kv); i += 2 {
-		if err := c.Set(kv[i], kv[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return c
+		"spark.kubernetes.authenticate.resourceStagingServer.useServiceAccountCredentials", "false"}, kv...)...)
 }
 
 // Main serves with the properties' settings (here TLS from PEM files)

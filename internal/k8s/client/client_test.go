@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/config/configtest"
 )
 
 func kubeconfig(t *testing.T, dir, name, ctx, server, token string) string {
@@ -36,16 +37,7 @@ current-context: ` + ctx + `
 	return p
 }
 
-func conf(t *testing.T, kv ...string) *config.Conf {
-	t.Helper()
-	c := config.New()
-	for i := 0; i < len(kv); i += 2 {
-		if err := c.Set(kv[i], kv[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return c
-}
+func conf(t *testing.T, kv ...string) *config.Conf { return configtest.Conf(t, kv...) }
 
 func TestKubeconfigListContextAndMaster(t *testing.T) {
 	dir := t.TempDir()

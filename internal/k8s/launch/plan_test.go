@@ -10,20 +10,13 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/config/configtest"
 	"github.com/gospark/gospark/internal/k8s/pods"
 )
 
 func conf(t *testing.T, kv ...string) *config.Conf {
-	t.Helper()
-	c := config.New()
-	all := append([]string{"spark.master", "k8s://https://10.0.0.1:6443", "spark.submit.deployMode", "cluster",
-		"spark.kubernetes.container.image", "gospark:dev", "spark.app.name", "spark-pi"}, kv...)
-	for i := 0; i < len(all); i += 2 {
-		if err := c.Set(all[i], all[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return c
+	return configtest.Conf(t, append([]string{"spark.master", "k8s://https://10.0.0.1:6443", "spark.submit.deployMode", "cluster",
+		"spark.kubernetes.container.image", "gospark:dev", "spark.app.name", "spark-pi"}, kv...)...)
 }
 
 var launched = time.UnixMilli(0x1a2031afff3)

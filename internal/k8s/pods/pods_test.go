@@ -12,20 +12,12 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/config/configtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-func conf(t *testing.T, kv ...string) *config.Conf {
-	t.Helper()
-	c := config.New()
-	for i := 0; i < len(kv); i += 2 {
-		if err := c.Set(kv[i], kv[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return c
-}
+func conf(t *testing.T, kv ...string) *config.Conf { return configtest.Conf(t, kv...) }
 
 // full sets one property of every concern the builder has.
 func full(t *testing.T) *config.Conf {
