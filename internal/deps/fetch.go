@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gospark/gospark/internal/bundle"
 	"github.com/gospark/gospark/internal/staging"
 )
 
@@ -98,7 +99,7 @@ func fetchStaged(ctx context.Context, spec *Spec, s *Staged, log *slog.Logger) e
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	entries, err := staging.ExtractBundle(tmp, map[string]string{JarsDir: spec.JarsDir, FilesDir: spec.FilesDir}, staging.Limits{MaxBytes: 1 << 62})
+	entries, err := bundle.Extract(tmp, map[string]string{JarsDir: spec.JarsDir, FilesDir: spec.FilesDir}, bundle.Limits{MaxBytes: 1 << 62})
 	if err != nil {
 		return err
 	}

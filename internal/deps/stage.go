@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gospark/gospark/internal/bundle"
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/image"
 	"github.com/gospark/gospark/internal/staging"
@@ -78,7 +79,7 @@ func Stage(ctx context.Context, conf *config.Conf, r *Resolved, namespace string
 					return nil, fmt.Errorf("application %s: %w (give a Go package directory to have it built)", d.URI, err)
 				}
 			}
-			if err := staging.CheckName(d.Dir + "/" + d.Name); err != nil {
+			if err := bundle.CheckName(d.Dir + "/" + d.Name); err != nil {
 				return nil, fmt.Errorf("%s: %w", d.URI, err)
 			}
 			local = append(local, d)
@@ -100,9 +101,9 @@ func (st *Staging) toStagingServer(ctx context.Context, conf *config.Conf, uri s
 	if err != nil {
 		return fmt.Errorf("spark.kubernetes.resourceStagingServer.uri: %w", err)
 	}
-	files := make([]staging.File, len(local))
+	files := make([]bundle.File, len(local))
 	for i, d := range local {
-		files[i] = staging.File{Name: d.Dir + "/" + d.Name, Path: d.Path}
+		files[i] = bundle.File{Name: d.Dir + "/" + d.Name, Path: d.Path}
 	}
 	res, err := c.Upload(ctx, namespace, labels, files)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospark/gospark/internal/bundle/bundletest"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
@@ -103,7 +104,7 @@ func TestCleanupOnce(t *testing.T) {
 				cfg.Pods = nil
 			}
 			ts := newTestServer(t, cfg)
-			res, err := ts.client.Upload(t.Context(), "ns1", appLabels, writeSources(t, []srcFile{{"files/a", "a", 0o644}}))
+			res, err := ts.client.Upload(t.Context(), "ns1", appLabels, bundletest.Files(t, []bundletest.Source{{Name: "files/a", Data: "a", Mode: 0o644}}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +128,7 @@ func TestCleanupOnce(t *testing.T) {
 			if tt.wantKept && err != nil || !tt.wantKept && (!errors.As(err, &se) || se.Code != http.StatusNotFound) {
 				t.Fatalf("Download = %v, kept %v", err, tt.wantKept)
 			}
-			if names := dirNames(t, ts.dir); len(names) != map[bool]int{true: 1, false: 0}[tt.wantKept] {
+			if names := bundletest.DirNames(t, ts.dir); len(names) != map[bool]int{true: 1, false: 0}[tt.wantKept] {
 				t.Fatalf("storage holds %q", names)
 			}
 			// The claimed flag survives a restart.
@@ -220,7 +221,7 @@ func TestCleanerWithInformer(t *testing.T) {
 	cs, watching := watchingClientset(sparkPod("ns1", "driver", labels))
 	idx := NewPodIndex(cs)
 	ts := newTestServer(t, Config{Pods: idx, CheckInterval: time.Hour})
-	res, err := ts.client.Upload(t.Context(), "ns1", labels, writeSources(t, []srcFile{{"jars/a", "a", 0o644}}))
+	res, err := ts.client.Upload(t.Context(), "ns1", labels, bundletest.Files(t, []bundletest.Source{{Name: "jars/a", Data: "a", Mode: 0o644}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/gospark/gospark/internal/bundle"
 )
 
 // ErrMismatch marks a downloaded or uploaded bundle whose size or sha256
@@ -103,7 +105,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // Upload bundles files into a temporary file, computing its sha256 and
 // size, and posts it. namespace and labels select the pods that will use
 // it, for cleanup.
-func (c *Client) Upload(ctx context.Context, namespace string, labels map[string]string, files []File) (Resource, error) {
+func (c *Client) Upload(ctx context.Context, namespace string, labels map[string]string, files []bundle.File) (Resource, error) {
 	if len(labels) == 0 {
 		return Resource{}, errors.New("upload: no labels to select the pods that use the bundle")
 	}
@@ -123,7 +125,7 @@ func (c *Client) Upload(ctx context.Context, namespace string, labels map[string
 	h := sha256.New()
 	var cw countWriter
 	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h, &cw), 256<<10)
-	if err := WriteBundle(bw, files); err != nil {
+	if err := bundle.Write(bw, files); err != nil {
 		return Resource{}, fmt.Errorf("upload: %w", err)
 	}
 	if err := bw.Flush(); err != nil {

@@ -15,6 +15,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gospark/gospark/internal/bundle"
+	"github.com/gospark/gospark/internal/bundle/bundletest"
 )
 
 // syncBuffer collects a child's stderr.
@@ -84,13 +87,13 @@ func TestCrashMidUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := client.Upload(t.Context(), "default", testLabels, writeSources(t, sampleSources))
+	first, err := client.Upload(t.Context(), "default", testLabels, bundletest.Files(t, bundletest.Samples))
 	if err != nil {
 		t.Fatalf("first upload: %v", err)
 	}
 
 	// The second upload stops half-way through its body.
-	second := bundleBytes(t, writeSources(t, []srcFile{{"files/big", strings.Repeat("0123456789abcdef", 64<<10), 0o644}}))
+	second := bundletest.Bytes(t, bundletest.Files(t, []bundletest.Source{{Name: "files/big", Data: strings.Repeat("0123456789abcdef", 64<<10), Mode: 0o644}}))
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pw.Close() })
 	q := url.Values{"namespace": {"default"}, "labels": {"spark-app-selector=spark-2"}}
@@ -98,7 +101,7 @@ func TestCrashMidUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set(HeaderSHA256, sha256Hex(second))
+	req.Header.Set(HeaderSHA256, bundletest.SHA256(second))
 	uploadErr := make(chan error, 1)
 	go func() {
 		resp, err := http.DefaultClient.Do(req)
@@ -134,7 +137,7 @@ func TestCrashMidUpload(t *testing.T) {
 	}
 
 	_, base = startServerProcess(t, dir)
-	if got := dirNames(t, dir); len(got) != 1 || got[0] != first.ID {
+	if got := bundletest.DirNames(t, dir); len(got) != 1 || got[0] != first.ID {
 		t.Fatalf("storage after restart holds %q, want only %s", got, first.ID)
 	}
 	client, err = NewClient(base, "")
@@ -145,10 +148,10 @@ func TestCrashMidUpload(t *testing.T) {
 	if err := client.Download(t.Context(), first, &buf); err != nil {
 		t.Fatalf("download after restart: %v", err)
 	}
-	if got := sha256Hex(buf.Bytes()); got != first.SHA256 {
+	if got := bundletest.SHA256(buf.Bytes()); got != first.SHA256 {
 		t.Fatalf("sha256 %s, want %s", got, first.SHA256)
 	}
-	if _, err := ReadBundle(&buf, Limits{}); err != nil {
+	if _, err := bundle.Read(&buf, bundle.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 }

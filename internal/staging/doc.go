@@ -1,11 +1,7 @@
 // Package staging is the resource staging server of Spark on Kubernetes
 // (the apache-spark-on-k8s fork): the submitter uploads the application's
-// local files, and the init-containers of its pods download them. A bundle
-// is an uncompressed tar stream of regular files only, with clean, relative,
-// slash-separated names such as "jars/app.jar" or "files/data.txt"
-// (WriteBundle, CheckName); ReadBundle validates a bundle as untrusted input
-// and ExtractBundle unpacks it under one directory per top-level element,
-// never writing outside them, not even through symlinks already present.
+// local files as one bundle (package bundle: a tar of regular files with
+// checked names), and the init-containers of its pods download it.
 // The HTTP API is POST /api/v0/resources?namespace=NS&labels=k=v,... with
 // the bundle as body and its sha256 in X-Gospark-Bundle-Sha256, answered
 // with a random resource id and secret (Resource), and

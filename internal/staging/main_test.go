@@ -1,14 +1,9 @@
 package staging
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,10 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // serverDirEnv makes the test binary run as a staging server on the
@@ -91,94 +84,6 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 	return &testServer{Server: s, dir: cfg.Dir, url: hs.URL, client: c}
 }
 
-// srcFile is a local file to bundle.
-type srcFile struct {
-	name string // bundle name
-	data string
-	mode fs.FileMode
-}
-
-// writeSources writes files under a new temporary directory and returns
-// them as bundle Files.
-func writeSources(t testing.TB, files []srcFile) []File {
-	t.Helper()
-	dir := t.TempDir()
-	var out []File
-	for i, f := range files {
-		p := filepath.Join(dir, fmt.Sprintf("src%d", i))
-		if err := os.WriteFile(p, []byte(f.data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(p, f.mode); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, File{Name: f.name, Path: p})
-	}
-	return out
-}
-
-var sampleSources = []srcFile{
-	{"jars/app.jar", "PK\x03\x04 not really a jar", 0o644},
-	{"jars/run.sh", "#!/bin/sh\necho hi\n", 0o755},
-	{"files/data.txt", "1,2,3\n", 0o644},
-	{"files/sub/dir/empty", "", 0o644},
-	{"files/sub/tool", "\x7fELF", 0o755},
-}
-
-// bundleBytes is WriteBundle of files.
-func bundleBytes(t testing.TB, files []File) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := WriteBundle(&buf, files); err != nil {
-		t.Fatalf("WriteBundle: %v", err)
-	}
-	return buf.Bytes()
-}
-
-// rawEntry is a tar entry written as is, to craft hostile bundles.
-type rawEntry struct {
-	name string
-	typ  byte
-	data string
-	link string
-	mode int64
-}
-
-func rawTar(t testing.TB, entries ...rawEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, e := range entries {
-		typ := e.typ
-		if typ == 0 {
-			typ = tar.TypeReg
-		}
-		mode := e.mode
-		if mode == 0 {
-			mode = 0o644
-		}
-		hdr := &tar.Header{Typeflag: typ, Name: e.name, Linkname: e.link, Mode: mode, ModTime: time.Unix(0, 0)}
-		if typ == tar.TypeReg {
-			hdr.Size = int64(len(e.data))
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatalf("tar header %q: %v", e.name, err)
-		}
-		if _, err := io.WriteString(tw, e.data); err != nil && typ == tar.TypeReg {
-			t.Fatalf("tar body %q: %v", e.name, err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // post uploads body as is, announcing sum, and returns status and body.
 func post(t *testing.T, baseURL string, body io.Reader, sum string) (int, string) {
 	t.Helper()
@@ -198,19 +103,4 @@ func post(t *testing.T, baseURL string, body io.Reader, sum string) (int, string
 		t.Fatal(err)
 	}
 	return resp.StatusCode, string(b)
-}
-
-// dirNames lists dir, sorted.
-func dirNames(t testing.TB, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	slices.Sort(names)
-	return names
 }

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gospark/gospark/internal/bundle"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -83,8 +84,8 @@ type Config struct {
 	// Logger receives the server's logs; nil: slog.Default().
 	Logger *slog.Logger
 	// Limits apply to the contents of uploaded bundles; zero values mean
-	// the defaults of Limits.
-	Limits Limits
+	// bundle's defaults.
+	Limits bundle.Limits
 }
 
 // meta is what <Dir>/<id>/meta.json holds.
@@ -310,10 +311,10 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusInternalServerError, "cannot store the upload")
 		return
 	}
-	entries, err := ReadBundle(bufio.NewReaderSize(f, 64<<10), s.cfg.Limits)
+	entries, err := bundle.Read(bufio.NewReaderSize(f, 64<<10), s.cfg.Limits)
 	if err != nil {
 		code := http.StatusBadRequest
-		if errors.Is(err, ErrLimit) {
+		if errors.Is(err, bundle.ErrLimit) {
 			code = http.StatusRequestEntityTooLarge
 		}
 		refuse(code, err.Error())

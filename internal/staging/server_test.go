@@ -11,13 +11,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gospark/gospark/internal/bundle"
+	"github.com/gospark/gospark/internal/bundle/bundletest"
 )
 
 var testLabels = map[string]string{"spark-app-selector": "spark-0123", "spark-role": "driver"}
 
 func TestRoundTrip(t *testing.T) {
 	ts := newTestServer(t, Config{})
-	res, err := ts.client.Upload(t.Context(), "spark-jobs", testLabels, writeSources(t, sampleSources))
+	res, err := ts.client.Upload(t.Context(), "spark-jobs", testLabels, bundletest.Files(t, bundletest.Samples))
 	if err != nil {
 		t.Fatalf("Upload: %v", err)
 	}
@@ -48,21 +51,21 @@ func TestRoundTrip(t *testing.T) {
 		if err := c.Download(t.Context(), res, &buf); err != nil {
 			t.Fatalf("Download: %v", err)
 		}
-		if got := sha256Hex(buf.Bytes()); got != res.SHA256 || int64(buf.Len()) != res.Size {
+		if got := bundletest.SHA256(buf.Bytes()); got != res.SHA256 || int64(buf.Len()) != res.Size {
 			t.Fatalf("downloaded %d bytes with sha256 %s, want %+v", buf.Len(), got, res)
 		}
 		base := t.TempDir()
 		dirs := map[string]string{"jars": filepath.Join(base, "jars"), "files": filepath.Join(base, "files")}
-		entries, err := ExtractBundle(&buf, dirs, Limits{})
+		entries, err := bundle.Extract(&buf, dirs, bundle.Limits{})
 		if err != nil {
-			t.Fatalf("ExtractBundle: %v", err)
+			t.Fatalf("bundle.Extract: %v", err)
 		}
-		if len(entries) != len(sampleSources) {
-			t.Fatalf("%d entries, want %d", len(entries), len(sampleSources))
+		if len(entries) != len(bundletest.Samples) {
+			t.Fatalf("%d entries, want %d", len(entries), len(bundletest.Samples))
 		}
-		for _, src := range sampleSources {
-			top, rest, _ := strings.Cut(src.name, "/")
-			assertFile(t, filepath.Join(dirs[top], rest), src.data, src.mode)
+		for _, src := range bundletest.Samples {
+			top, rest, _ := strings.Cut(src.Name, "/")
+			bundletest.AssertFile(t, filepath.Join(dirs[top], rest), src.Data, src.Mode)
 		}
 	}
 
@@ -124,14 +127,14 @@ func TestRouting(t *testing.T) {
 
 func TestDownloadAuth(t *testing.T) {
 	ts := newTestServer(t, Config{})
-	sources := []srcFile{{"jars/secret.jar", "CONFIDENTIAL-BUNDLE-CONTENTS", 0o644}}
-	res, err := ts.client.Upload(t.Context(), "default", testLabels, writeSources(t, sources))
+	sources := []bundletest.Source{{Name: "jars/secret.jar", Data: "CONFIDENTIAL-BUNDLE-CONTENTS", Mode: 0o644}}
+	res, err := ts.client.Upload(t.Context(), "default", testLabels, bundletest.Files(t, sources))
 	if err != nil {
 		t.Fatalf("Upload: %v", err)
 	}
 	// Something outside Dir that a path-like id would reach.
 	outside := filepath.Join(filepath.Dir(ts.dir), "x")
-	mustMkdir(t, outside)
+	bundletest.Mkdir(t, outside)
 	if err := os.WriteFile(filepath.Join(outside, bundleFile), []byte("OUTSIDE-FILE"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +181,7 @@ func TestDownloadAuth(t *testing.T) {
 				t.Fatalf("status %d (%q), want %d", resp.StatusCode, body, tt.code)
 			}
 			if tt.code == http.StatusOK {
-				if sha256Hex(body) != res.SHA256 || resp.Header.Get(HeaderSHA256) != res.SHA256 || resp.ContentLength != res.Size {
+				if bundletest.SHA256(body) != res.SHA256 || resp.Header.Get(HeaderSHA256) != res.SHA256 || resp.ContentLength != res.Size {
 					t.Fatalf("bad bundle answer: %d bytes, headers %v", len(body), resp.Header)
 				}
 				return
@@ -218,39 +221,39 @@ func TestDownloadAuth(t *testing.T) {
 func TestUploadRejectsHostileBundles(t *testing.T) {
 	tests := []struct {
 		desc    string
-		entries []rawEntry
+		entries []bundletest.Raw
 		says    string
 	}{
-		{"dot-dot", []rawEntry{{name: "jars/ok", data: "ok"}, {name: "../x", data: "x"}}, `"../x"`},
-		{"absolute", []rawEntry{{name: "/abs", data: "x"}}, `"/abs"`},
-		{"inner dot-dot", []rawEntry{{name: "a/../../x", data: "x"}}, `"a/../../x"`},
-		{"files dot-dot", []rawEntry{{name: "files/../../x", data: "x"}}, `"files/../../x"`},
-		{"symlink", []rawEntry{{name: "files/link", typ: tar.TypeSymlink, link: "../../outside"}, {name: "files/link/x", data: "x"}}, `"files/link" is a symbolic link`},
-		{"hardlink", []rawEntry{{name: "files/hl", typ: tar.TypeLink, link: "../../outside/x"}}, `"files/hl" is a hard link`},
+		{"dot-dot", []bundletest.Raw{{Name: "jars/ok", Data: "ok"}, {Name: "../x", Data: "x"}}, `"../x"`},
+		{"absolute", []bundletest.Raw{{Name: "/abs", Data: "x"}}, `"/abs"`},
+		{"inner dot-dot", []bundletest.Raw{{Name: "a/../../x", Data: "x"}}, `"a/../../x"`},
+		{"files dot-dot", []bundletest.Raw{{Name: "files/../../x", Data: "x"}}, `"files/../../x"`},
+		{"symlink", []bundletest.Raw{{Name: "files/link", Type: tar.TypeSymlink, Link: "../../outside"}, {Name: "files/link/x", Data: "x"}}, `"files/link" is a symbolic link`},
+		{"hardlink", []bundletest.Raw{{Name: "files/hl", Type: tar.TypeLink, Link: "../../outside/x"}}, `"files/hl" is a hard link`},
 	}
 	ts := newTestServer(t, Config{})
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
-			data := rawTar(t, tt.entries...)
-			code, body := post(t, ts.url, bytes.NewReader(data), sha256Hex(data))
+			data := bundletest.Tar(t, tt.entries...)
+			code, body := post(t, ts.url, bytes.NewReader(data), bundletest.SHA256(data))
 			if code != http.StatusBadRequest || !strings.Contains(body, tt.says) {
 				t.Fatalf("upload: %d %q, want 400 naming %s", code, body, tt.says)
 			}
-			if names := dirNames(t, ts.dir); len(names) != 0 {
+			if names := bundletest.DirNames(t, ts.dir); len(names) != 0 {
 				t.Fatalf("storage holds %q", names)
 			}
 
 			base := t.TempDir()
 			sibling := filepath.Join(base, "outside")
-			mustMkdir(t, sibling)
+			bundletest.Mkdir(t, sibling)
 			dirs := map[string]string{"jars": filepath.Join(base, "t", "jars"), "files": filepath.Join(base, "t", "files"), "a": filepath.Join(base, "t", "a")}
-			if _, err := ExtractBundle(bytes.NewReader(data), dirs, Limits{}); err == nil {
-				t.Fatal("ExtractBundle accepted it")
+			if _, err := bundle.Extract(bytes.NewReader(data), dirs, bundle.Limits{}); err == nil {
+				t.Fatal("bundle.Extract accepted it")
 			}
-			if names := dirNames(t, sibling); len(names) != 0 {
+			if names := bundletest.DirNames(t, sibling); len(names) != 0 {
 				t.Fatalf("%s holds %q", sibling, names)
 			}
-			assertNoFiles(t, base)
+			bundletest.AssertNoFiles(t, base)
 		})
 	}
 }
@@ -262,8 +265,8 @@ func (c chunked) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 func TestUploadLimitsAndChecksum(t *testing.T) {
 	ts := newTestServer(t, Config{MaxBundleSize: 8 << 10})
-	small := bundleBytes(t, writeSources(t, []srcFile{{"files/small", "small", 0o644}}))
-	big := bundleBytes(t, writeSources(t, []srcFile{{"files/big", strings.Repeat("x", 16<<10), 0o644}}))
+	small := bundletest.Bytes(t, bundletest.Files(t, []bundletest.Source{{Name: "files/small", Data: "small", Mode: 0o644}}))
+	big := bundletest.Bytes(t, bundletest.Files(t, []bundletest.Source{{Name: "files/big", Data: strings.Repeat("x", 16<<10), Mode: 0o644}}))
 	tests := []struct {
 		desc string
 		body io.Reader
@@ -271,10 +274,10 @@ func TestUploadLimitsAndChecksum(t *testing.T) {
 		code int
 		says string
 	}{
-		{"too big, length known", bytes.NewReader(big), sha256Hex(big), http.StatusRequestEntityTooLarge, "exceeds the limit"},
-		{"too big, chunked", chunked{bytes.NewReader(big)}, sha256Hex(big), http.StatusRequestEntityTooLarge, "exceeds the limit"},
-		{"checksum mismatch", bytes.NewReader(small), sha256Hex(big), http.StatusBadRequest, "sha256 mismatch"},
-		{"truncated body", bytes.NewReader(small[:len(small)-512]), sha256Hex(small[:len(small)-512]), http.StatusBadRequest, "truncated"},
+		{"too big, length known", bytes.NewReader(big), bundletest.SHA256(big), http.StatusRequestEntityTooLarge, "exceeds the limit"},
+		{"too big, chunked", chunked{bytes.NewReader(big)}, bundletest.SHA256(big), http.StatusRequestEntityTooLarge, "exceeds the limit"},
+		{"checksum mismatch", bytes.NewReader(small), bundletest.SHA256(big), http.StatusBadRequest, "sha256 mismatch"},
+		{"truncated body", bytes.NewReader(small[:len(small)-512]), bundletest.SHA256(small[:len(small)-512]), http.StatusBadRequest, "truncated"},
 		{"no checksum", bytes.NewReader(small), "", http.StatusBadRequest, HeaderSHA256},
 	}
 	for _, tt := range tests {
@@ -283,25 +286,25 @@ func TestUploadLimitsAndChecksum(t *testing.T) {
 			if code != tt.code || !strings.Contains(body, tt.says) {
 				t.Fatalf("upload: %d %q, want %d saying %q", code, body, tt.code, tt.says)
 			}
-			if names := dirNames(t, ts.dir); len(names) != 0 {
+			if names := bundletest.DirNames(t, ts.dir); len(names) != 0 {
 				t.Fatalf("storage holds %q", names)
 			}
 		})
 	}
 
-	_, err := ts.client.Upload(t.Context(), "default", testLabels, writeSources(t, []srcFile{{"files/big", strings.Repeat("x", 16<<10), 0o644}}))
+	_, err := ts.client.Upload(t.Context(), "default", testLabels, bundletest.Files(t, []bundletest.Source{{Name: "files/big", Data: strings.Repeat("x", 16<<10), Mode: 0o644}}))
 	var se *StatusError
 	if !errors.As(err, &se) || se.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("Upload of a big bundle = %v, want a 413 StatusError", err)
 	}
-	if _, err := ts.client.Upload(t.Context(), "default", testLabels, writeSources(t, []srcFile{{"files/small", "small", 0o644}})); err != nil {
+	if _, err := ts.client.Upload(t.Context(), "default", testLabels, bundletest.Files(t, []bundletest.Source{{Name: "files/small", Data: "small", Mode: 0o644}})); err != nil {
 		t.Fatalf("Upload of a small bundle: %v", err)
 	}
 }
 
 func TestUploadQuery(t *testing.T) {
 	ts := newTestServer(t, Config{})
-	data := bundleBytes(t, writeSources(t, []srcFile{{"files/a", "a", 0o644}}))
+	data := bundletest.Bytes(t, bundletest.Files(t, []bundletest.Source{{Name: "files/a", Data: "a", Mode: 0o644}}))
 	tests := []struct {
 		query string
 		code  int
@@ -320,7 +323,7 @@ func TestUploadQuery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Header.Set(HeaderSHA256, sha256Hex(data))
+		req.Header.Set(HeaderSHA256, bundletest.SHA256(data))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gospark/gospark/internal/bundle/bundletest"
 	"github.com/gospark/gospark/internal/testcert"
 )
 
@@ -46,7 +47,7 @@ func TestTLS(t *testing.T) {
 		}
 	})
 	uri := "https://" + ln.Addr().String()
-	files := writeSources(t, []srcFile{{"jars/a", "a", 0o644}})
+	files := bundletest.Files(t, []bundletest.Source{{Name: "jars/a", Data: "a", Mode: 0o644}})
 
 	trusting, err := NewClient(uri, certFile)
 	if err != nil {
@@ -128,7 +129,7 @@ func TestClientPrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Upload(t.Context(), "default", testLabels, writeSources(t, []srcFile{{"jars/a", "a", 0o644}})); err != nil {
+	if _, err := c.Upload(t.Context(), "default", testLabels, bundletest.Files(t, []bundletest.Source{{Name: "jars/a", Data: "a", Mode: 0o644}})); err != nil {
 		t.Fatalf("Upload with a trailing slash in the URI: %v", err)
 	}
 }

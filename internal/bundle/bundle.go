@@ -1,4 +1,13 @@
-package staging
+// Package bundle is the format in which gospark submit ships an
+// application's local files to the resource staging server, and the
+// init-container unpacks them: an uncompressed tar stream of regular files
+// with clean, relative, slash-separated names such as "jars/app" or
+// "files/data.txt". Write makes one deterministically; Read validates one
+// as untrusted input; Extract unpacks one under a directory per top-level
+// element, never writing outside them, not even through symlinks already
+// there. It imports nothing beyond the standard library, so that its fuzz
+// tests run fast.
+package bundle
 
 import (
 	"archive/tar"
@@ -34,7 +43,7 @@ var (
 	ErrBadBundle = errors.New("invalid bundle")
 	// ErrLimit marks a bundle exceeding Limits.
 	ErrLimit = errors.New("bundle limit exceeded")
-	// ErrNoTarget marks an entry ExtractBundle has no directory for.
+	// ErrNoTarget marks an entry Extract has no directory for.
 	ErrNoTarget = errors.New("no target directory for bundle entry")
 )
 
@@ -44,7 +53,7 @@ type File struct {
 	Path string // source file on the local disk
 }
 
-// Limits bound what ReadBundle and ExtractBundle accept.
+// Limits bound what Read and Extract accept.
 type Limits struct {
 	// MaxFiles bounds the number of entries, directories included;
 	// 0 (or less) means 10000.
@@ -125,12 +134,12 @@ func checkConflicts(names []string) error {
 	return nil
 }
 
-// WriteBundle writes files as a bundle to w: mode 0755 for executables,
+// Write writes files as a bundle to w: mode 0755 for executables,
 // 0644 otherwise, no modification times or owners, so the output depends on
 // names, modes and contents only. It rejects bad names (see CheckName),
 // duplicates, a name that is also the directory of another, and sources
 // that are not regular files.
-func WriteBundle(w io.Writer, files []File) error {
+func Write(w io.Writer, files []File) error {
 	names := make([]string, 0, len(files))
 	seen := make(map[string]struct{}, len(files))
 	for _, f := range files {
@@ -213,7 +222,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // scanner walks a bundle and applies every check that does not depend on
-// where the entries go, so that ReadBundle and ExtractBundle accept exactly
+// where the entries go, so that Read and Extract accept exactly
 // the same bundles.
 type scanner struct {
 	cr      *countingReader
@@ -329,13 +338,13 @@ func typeName(flag byte) string {
 	}
 }
 
-// ReadBundle parses a whole bundle without writing anything and returns its
+// Read parses a whole bundle without writing anything and returns its
 // entries in bundle order. It fails on bad names, entries other than
 // regular files and directories (directories are ignored), duplicates, a
 // name that is also the directory of another, limits exceeded, and
 // truncated or corrupt tar; errors wrap ErrBadName, ErrBadBundle or
 // ErrLimit.
-func ReadBundle(r io.Reader, lim Limits) ([]Entry, error) {
+func Read(r io.Reader, lim Limits) ([]Entry, error) {
 	return walk(r, lim, func(s *scanner, e Entry) (string, error) { return s.copyContents(nil, e) })
 }
 
@@ -359,17 +368,17 @@ func walk(r io.Reader, lim Limits, each func(*scanner, Entry) (string, error)) (
 	}
 }
 
-// ExtractBundle writes each entry "<top>/<rest>" to
+// Extract writes each entry "<top>/<rest>" to
 // filepath.Join(dirs[top], rest), creating the directories it needs (the
 // dirs themselves too); an entry whose top element is not a key of dirs, or
 // that has no rest, is an error wrapping ErrNoTarget. It accepts what
-// ReadBundle accepts, honouring lim, and returns the entries written. It
+// Read accepts, honouring lim, and returns the entries written. It
 // never writes outside the dirs: each dir is opened as an os.Root, existing
 // symlinks on the way are refused rather than followed, and files are
 // created with O_CREATE|O_EXCL (and O_NOFOLLOW, which os.Root adds), so an
 // existing file or symlink is an error, not overwritten. On error the files
 // and subdirectories it created are removed again.
-func ExtractBundle(r io.Reader, dirs map[string]string, lim Limits) (_ []Entry, err error) {
+func Extract(r io.Reader, dirs map[string]string, lim Limits) (_ []Entry, err error) {
 	x := &extractor{dirs: dirs, roots: make(map[string]*os.Root), known: make(map[string]struct{})}
 	defer x.close()
 	defer func() {

@@ -1,4 +1,4 @@
-package staging
+package bundle_test
 
 import (
 	"archive/tar"
@@ -13,31 +13,34 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospark/gospark/internal/bundle"
+	"github.com/gospark/gospark/internal/bundle/bundletest"
 )
 
-var fuzzLimits = Limits{MaxFiles: 64, MaxBytes: 1 << 20}
+var fuzzLimits = bundle.Limits{MaxFiles: 64, MaxBytes: 1 << 20}
 
-// FuzzBundle feeds arbitrary bytes to ReadBundle and ExtractBundle: they
-// must not panic, ExtractBundle must create nothing outside its target
+// FuzzBundle feeds arbitrary bytes to bundle.Read and bundle.Extract: they
+// must not panic, bundle.Extract must create nothing outside its target
 // directories (and nothing at all when it fails), and they must agree:
-// whatever ReadBundle accepts ExtractBundle extracts identically.
+// whatever bundle.Read accepts bundle.Extract extracts identically.
 func FuzzBundle(f *testing.F) {
-	f.Add(bundleBytes(f, writeSources(f, sampleSources)))
-	f.Add(rawTar(f, rawEntry{name: "jars/a", data: "a"}, rawEntry{name: "files/d/", typ: tar.TypeDir}, rawEntry{name: "files/d/b", data: "b", mode: 0o755}))
-	f.Add(rawTar(f, rawEntry{name: "files/" + strings.Repeat("long/", 40) + "x", data: "pax"}))
-	for _, e := range []rawEntry{
-		{name: "../x", data: "x"},
-		{name: "/abs", data: "x"},
-		{name: "a/../../x", data: "x"},
-		{name: "files/../../x", data: "x"},
-		{name: "files/link", typ: tar.TypeSymlink, link: "../../outside"},
-		{name: "files/hl", typ: tar.TypeLink, link: "../../outside/x"},
-		{name: "files/a/b"},
-		{name: "top", data: "no directory"},
+	f.Add(bundletest.Bytes(f, bundletest.Files(f, bundletest.Samples)))
+	f.Add(bundletest.Tar(f, bundletest.Raw{Name: "jars/a", Data: "a"}, bundletest.Raw{Name: "files/d/", Type: tar.TypeDir}, bundletest.Raw{Name: "files/d/b", Data: "b", Mode: 0o755}))
+	f.Add(bundletest.Tar(f, bundletest.Raw{Name: "files/" + strings.Repeat("long/", 40) + "x", Data: "pax"}))
+	for _, e := range []bundletest.Raw{
+		{Name: "../x", Data: "x"},
+		{Name: "/abs", Data: "x"},
+		{Name: "a/../../x", Data: "x"},
+		{Name: "files/../../x", Data: "x"},
+		{Name: "files/link", Type: tar.TypeSymlink, Link: "../../outside"},
+		{Name: "files/hl", Type: tar.TypeLink, Link: "../../outside/x"},
+		{Name: "files/a/b"},
+		{Name: "top", Data: "no directory"},
 	} {
-		f.Add(rawTar(f, rawEntry{name: "jars/ok", data: "ok"}, e, rawEntry{name: "files/a", data: "after"}))
+		f.Add(bundletest.Tar(f, bundletest.Raw{Name: "jars/ok", Data: "ok"}, e, bundletest.Raw{Name: "files/a", Data: "after"}))
 	}
-	valid := rawTar(f, rawEntry{name: "jars/a", data: "a"})
+	valid := bundletest.Tar(f, bundletest.Raw{Name: "jars/a", Data: "a"})
 	f.Add(valid[:len(valid)-512])
 	f.Add([]byte{})
 	// Structured seeds (see structuredTar): "jars/a" = "hi", a directory
@@ -57,7 +60,7 @@ func FuzzBundle(f *testing.F) {
 // checkBundle checks the FuzzBundle properties on data.
 func checkBundle(t *testing.T, data []byte) {
 	t.Helper()
-	entries, rerr := ReadBundle(bytes.NewReader(data), fuzzLimits)
+	entries, rerr := bundle.Read(bytes.NewReader(data), fuzzLimits)
 
 	base := t.TempDir()
 	outside := filepath.Join(base, "outside")
@@ -76,7 +79,7 @@ func checkBundle(t *testing.T, data []byte) {
 			dirs[top] = filepath.Join(base, "t", fmt.Sprintf("d%d", len(dirs)))
 		}
 	}
-	xentries, xerr := ExtractBundle(bytes.NewReader(data), dirs, fuzzLimits)
+	xentries, xerr := bundle.Extract(bytes.NewReader(data), dirs, fuzzLimits)
 
 	targets := slices.Collect(maps.Values(dirs))
 	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
@@ -87,9 +90,9 @@ func checkBundle(t *testing.T, data []byte) {
 		switch {
 		case p == base || p == outside || p == filepath.Join(base, "t"):
 		case !inside:
-			t.Errorf("ExtractBundle created %s outside its targets", p)
+			t.Errorf("bundle.Extract created %s outside its targets", p)
 		case xerr != nil && !d.IsDir():
-			t.Errorf("failed ExtractBundle left %s behind", p)
+			t.Errorf("failed bundle.Extract left %s behind", p)
 		}
 		return nil
 	})
@@ -99,16 +102,16 @@ func checkBundle(t *testing.T, data []byte) {
 
 	switch {
 	case rerr != nil && xerr == nil:
-		t.Fatalf("ReadBundle refused (%v) what ExtractBundle accepted", rerr)
+		t.Fatalf("bundle.Read refused (%v) what bundle.Extract accepted", rerr)
 	case rerr != nil:
 	case !allTops:
-		if !errors.Is(xerr, ErrNoTarget) {
-			t.Fatalf("entry without directory: ExtractBundle = %v, want ErrNoTarget", xerr)
+		if !errors.Is(xerr, bundle.ErrNoTarget) {
+			t.Fatalf("entry without directory: bundle.Extract = %v, want bundle.ErrNoTarget", xerr)
 		}
 	case xerr != nil:
-		t.Fatalf("ReadBundle accepted what ExtractBundle refused: %v", xerr)
+		t.Fatalf("bundle.Read accepted what bundle.Extract refused: %v", xerr)
 	case !slices.Equal(entries, xentries):
-		t.Fatalf("ReadBundle entries %+v, ExtractBundle entries %+v", entries, xentries)
+		t.Fatalf("bundle.Read entries %+v, bundle.Extract entries %+v", entries, xentries)
 	default:
 		for _, e := range xentries {
 			top, rest, _ := strings.Cut(e.Name, "/")
@@ -118,7 +121,7 @@ func checkBundle(t *testing.T, data []byte) {
 				t.Fatalf("%s: %v %v, want %+v", p, fi, err, e)
 			}
 			b, err := os.ReadFile(p)
-			if err != nil || sha256Hex(b) != e.SHA256 {
+			if err != nil || bundletest.SHA256(b) != e.SHA256 {
 				t.Fatalf("%s: contents differ from %+v (%v)", p, e, err)
 			}
 		}
@@ -176,9 +179,9 @@ func structuredTar(data []byte) []byte {
 	return buf.Bytes()
 }
 
-// FuzzWriteBundle checks the round trip: WriteBundle of names that pass
-// CheckName (and are not duplicates or each other's directories) yields a
-// bundle ReadBundle accepts with identical entries.
+// FuzzWriteBundle checks the round trip: bundle.Write of names that pass
+// bundle.CheckName (and are not duplicates or each other's directories) yields a
+// bundle that bundle.Read accepts with identical entries.
 func FuzzWriteBundle(f *testing.F) {
 	f.Add("jars/app.jar", "files/data.txt", []byte("contents"), uint8(1))
 	f.Add("a", "a/b", []byte{}, uint8(0))
@@ -187,10 +190,10 @@ func FuzzWriteBundle(f *testing.F) {
 	f.Add("../x", "files/ok", []byte("x"), uint8(0))
 	f.Fuzz(func(t *testing.T, a, b string, data []byte, exec uint8) {
 		dir := t.TempDir()
-		var files []File
-		var want []Entry
+		var files []bundle.File
+		var want []bundle.Entry
 		for i, name := range []string{a, b} {
-			if CheckName(name) != nil {
+			if bundle.CheckName(name) != nil {
 				continue
 			}
 			content := data
@@ -208,27 +211,27 @@ func FuzzWriteBundle(f *testing.F) {
 			if err := os.Chmod(p, mode); err != nil {
 				t.Fatal(err)
 			}
-			files = append(files, File{Name: name, Path: p})
-			want = append(want, Entry{Name: name, Size: int64(len(content)), Mode: mode, SHA256: sha256Hex(content)})
+			files = append(files, bundle.File{Name: name, Path: p})
+			want = append(want, bundle.Entry{Name: name, Size: int64(len(content)), Mode: mode, SHA256: bundletest.SHA256(content)})
 		}
 		conflict := len(files) == 2 && (a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/"))
 		var buf bytes.Buffer
-		err := WriteBundle(&buf, files)
+		err := bundle.Write(&buf, files)
 		if conflict {
-			if !errors.Is(err, ErrBadBundle) {
-				t.Fatalf("WriteBundle(%q, %q) = %v, want ErrBadBundle", a, b, err)
+			if !errors.Is(err, bundle.ErrBadBundle) {
+				t.Fatalf("bundle.Write(%q, %q) = %v, want bundle.ErrBadBundle", a, b, err)
 			}
 			return
 		}
 		if err != nil {
-			t.Fatalf("WriteBundle(%q, %q): %v", a, b, err)
+			t.Fatalf("bundle.Write(%q, %q): %v", a, b, err)
 		}
-		got, err := ReadBundle(bytes.NewReader(buf.Bytes()), Limits{})
+		got, err := bundle.Read(bytes.NewReader(buf.Bytes()), bundle.Limits{})
 		if err != nil {
-			t.Fatalf("ReadBundle of WriteBundle(%q, %q): %v", a, b, err)
+			t.Fatalf("bundle.Read of bundle.Write(%q, %q): %v", a, b, err)
 		}
 		if !slices.Equal(got, want) {
-			t.Fatalf("ReadBundle = %+v, want %+v", got, want)
+			t.Fatalf("bundle.Read = %+v, want %+v", got, want)
 		}
 	})
 }
