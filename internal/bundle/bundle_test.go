@@ -162,29 +162,14 @@ func TestReadBundleRejects(t *testing.T) {
 }
 
 func TestExtractBundle(t *testing.T) {
-	base := t.TempDir()
-	dirs := map[string]string{"jars": filepath.Join(base, "jars"), "files": filepath.Join(base, "files")}
 	data := bundletest.Bytes(t, bundletest.Files(t, bundletest.Samples))
-	entries, err := bundle.Extract(bytes.NewReader(data), dirs, bundle.Limits{})
-	if err != nil {
-		t.Fatalf("bundle.Extract: %v", err)
-	}
-	if len(entries) != len(bundletest.Samples) {
-		t.Fatalf("%d entries, want %d", len(entries), len(bundletest.Samples))
-	}
-	for _, src := range bundletest.Samples {
-		top, rest, _ := strings.Cut(src.Name, "/")
-		bundletest.AssertFile(t, filepath.Join(dirs[top], rest), src.Data, src.Mode)
-	}
+	dirs := bundletest.ExtractSamples(t, bytes.NewReader(data))
 	// Again into the same directories: existing files are refused, and
 	// left alone.
 	if _, err := bundle.Extract(bytes.NewReader(data), dirs, bundle.Limits{}); !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("second bundle.Extract = %v, want fs.ErrExist", err)
 	}
-	for _, src := range bundletest.Samples {
-		top, rest, _ := strings.Cut(src.Name, "/")
-		bundletest.AssertFile(t, filepath.Join(dirs[top], rest), src.Data, src.Mode)
-	}
+	bundletest.AssertSamples(t, dirs)
 }
 
 func TestExtractBundleRefuses(t *testing.T) {

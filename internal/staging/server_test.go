@@ -54,19 +54,7 @@ func TestRoundTrip(t *testing.T) {
 		if got := bundletest.SHA256(buf.Bytes()); got != res.SHA256 || int64(buf.Len()) != res.Size {
 			t.Fatalf("downloaded %d bytes with sha256 %s, want %+v", buf.Len(), got, res)
 		}
-		base := t.TempDir()
-		dirs := map[string]string{"jars": filepath.Join(base, "jars"), "files": filepath.Join(base, "files")}
-		entries, err := bundle.Extract(&buf, dirs, bundle.Limits{})
-		if err != nil {
-			t.Fatalf("bundle.Extract: %v", err)
-		}
-		if len(entries) != len(bundletest.Samples) {
-			t.Fatalf("%d entries, want %d", len(entries), len(bundletest.Samples))
-		}
-		for _, src := range bundletest.Samples {
-			top, rest, _ := strings.Cut(src.Name, "/")
-			bundletest.AssertFile(t, filepath.Join(dirs[top], rest), src.Data, src.Mode)
-		}
+		bundletest.ExtractSamples(t, &buf)
 	}
 
 	// Download verifies what it was told to expect.

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +171,32 @@ func DirNames(t testing.TB, dir string) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// ExtractSamples extracts a bundle of Samples into new "jars" and "files"
+// directories, checks that every sample is there with its contents and
+// mode, and returns the directories.
+func ExtractSamples(t testing.TB, r io.Reader) map[string]string {
+	t.Helper()
+	base := t.TempDir()
+	dirs := map[string]string{"jars": filepath.Join(base, "jars"), "files": filepath.Join(base, "files")}
+	entries, err := bundle.Extract(r, dirs, bundle.Limits{})
+	if err != nil {
+		t.Fatalf("bundle.Extract: %v", err)
+	}
+	if len(entries) != len(Samples) {
+		t.Fatalf("%d entries, want %d", len(entries), len(Samples))
+	}
+	AssertSamples(t, dirs)
+	return dirs
+}
+
+// AssertSamples checks that dirs hold every sample with its contents and
+// mode.
+func AssertSamples(t testing.TB, dirs map[string]string) {
+	t.Helper()
+	for _, src := range Samples {
+		top, rest, _ := strings.Cut(src.Name, "/")
+		AssertFile(t, filepath.Join(dirs[top], rest), src.Data, src.Mode)
+	}
 }
