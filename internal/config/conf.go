@@ -30,6 +30,11 @@ type Conf struct {
 	values   map[string]string
 	viaAlias map[string]string // canonical name -> the old name its value was set under
 	warnings []string
+	// inert holds the keys of not-implemented and superseded properties
+	// that have been warned about, here or (for a configuration decoded
+	// from gospark submit) in the process that set them, so that each is
+	// warned about once.
+	inert map[string]bool
 }
 
 // New returns an empty Conf: every getter returns the property's default.
@@ -39,14 +44,20 @@ func New() *Conf { return &Conf{} }
 // suffix, or a value that does not fit the property is an *Error. An old
 // name (alias) is stored under the current name with a warning, unless the
 // current name is already set, which wins. A name outside spark.* is ignored
-// with a warning, as spark-submit does.
-func (c *Conf) Set(name, value string) error { return c.set(name, value, false) }
+// with a warning, as spark-submit does. A property that is not implemented
+// yet or superseded (Property.NotImplemented, Property.Superseded) is
+// validated and stored like any other, with one warning that it has no
+// effect.
+func (c *Conf) Set(name, value string) error { return c.set(name, value, false, false) }
 
 // SetIfMissing sets a property unless it is already set (under its current
 // or an old name). The value is validated either way.
-func (c *Conf) SetIfMissing(name, value string) error { return c.set(name, value, true) }
+func (c *Conf) SetIfMissing(name, value string) error { return c.set(name, value, true, false) }
 
-func (c *Conf) set(name, value string, ifMissing bool) error {
+// set stores value under name. quiet leaves out the warning about an inert
+// property, for a configuration that gospark submit has already warned
+// about (see Decode), but remembers it as warned about.
+func (c *Conf) set(name, value string, ifMissing, quiet bool) error {
 	if name == "" {
 		return &Error{Property: name, Value: value, Err: errors.New("empty property name")}
 	}
@@ -88,6 +99,15 @@ func (c *Conf) set(name, value string, ifMissing bool) error {
 		c.values = map[string]string{}
 	}
 	c.values[key] = value
+	if w := p.inertWarning(key); w != "" && !c.inert[key] {
+		if c.inert == nil {
+			c.inert = map[string]bool{}
+		}
+		c.inert[key] = true
+		if !quiet {
+			c.warnLocked(w)
+		}
+	}
 	return nil
 }
 
@@ -117,7 +137,12 @@ func (c *Conf) Has(name string) bool {
 }
 
 // Warnings returns the warnings recorded while setting properties (old
-// names, ignored non-spark properties), in order and without repeats.
+// names, ignored non-spark properties, properties that are not implemented
+// yet or superseded), in order and without repeats. gospark submit prints
+// them, and so does spark.NewSession for the properties the application
+// sets itself; a configuration decoded from gospark submit (Decode,
+// FromEnv) does not repeat the warnings about inert properties that
+// gospark submit already printed.
 func (c *Conf) Warnings() []string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -132,6 +157,7 @@ func (c *Conf) Clone() *Conf {
 		values:   maps.Clone(c.values),
 		viaAlias: maps.Clone(c.viaAlias),
 		warnings: slices.Clone(c.warnings),
+		inert:    maps.Clone(c.inert),
 	}
 }
 
@@ -254,6 +280,10 @@ func (c *Conf) Encode() string {
 }
 
 // Decode is the inverse of Encode: it validates every value as Set does.
+// It records no warnings about properties that are not implemented yet or
+// superseded: the configuration comes from gospark submit (or a driver),
+// which warned about them once already; setting one again on the decoded
+// Conf does not warn either.
 func Decode(s string) (*Conf, error) {
 	var m map[string]string
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
@@ -261,7 +291,7 @@ func Decode(s string) (*Conf, error) {
 	}
 	c := New()
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if err := c.Set(k, m[k]); err != nil {
+		if err := c.set(k, m[k], false, true); err != nil {
 			return nil, err
 		}
 	}
@@ -270,11 +300,12 @@ func Decode(s string) (*Conf, error) {
 
 // FromEnv returns the configuration that gospark submit passed in EnvConf
 // or in the file EnvConfFile names, validated, or an empty Conf when
-// neither is set.
+// neither is set. Like Decode, it does not repeat gospark submit's warnings
+// about inert properties.
 func FromEnv() (*Conf, error) {
 	s := os.Getenv(EnvConf)
 	if f := os.Getenv(EnvConfFile); s == "" && f != "" {
-		c, err := FromFile(f)
+		c, err := fromFile(f, true)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", EnvConfFile, err)
 		}
@@ -291,7 +322,10 @@ func FromEnv() (*Conf, error) {
 }
 
 // FromFile reads a properties file into a validated Conf.
-func FromFile(path string) (*Conf, error) {
+func FromFile(path string) (*Conf, error) { return fromFile(path, false) }
+
+// fromFile is FromFile; quiet is set's.
+func fromFile(path string, quiet bool) (*Conf, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("properties file: %w", err)
@@ -303,7 +337,7 @@ func FromFile(path string) (*Conf, error) {
 	}
 	c := New()
 	for _, k := range slices.Sorted(maps.Keys(props)) {
-		if err := c.Set(k, props[k]); err != nil {
+		if err := c.set(k, props[k], false, quiet); err != nil {
 			return nil, fmt.Errorf("properties file %s: %w", path, err)
 		}
 	}

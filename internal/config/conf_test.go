@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -477,4 +479,123 @@ func mustSet(t *testing.T, c *Conf, name, value string) {
 	if err := c.Set(name, value); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestInertPropertiesWarnOnce(t *testing.T) {
+	const (
+		ni  = "spark.dynamicAllocation.enabled"
+		sup = "spark.kubernetes.driver.submissionServerMemory"
+	)
+	niWarn := "spark.dynamicAllocation.enabled is not implemented yet (dynamic allocation: the executor count is fixed by spark.executor.instances): the value is accepted but has no effect"
+	supWarn := "spark.kubernetes.driver.submissionServerMemory is superseded and has no effect: it configured the old guide's driver submission server, which the resource staging server replaces"
+
+	t.Run("not implemented", func(t *testing.T) {
+		c := New()
+		mustSet(t, c, ni, "true")
+		mustSet(t, c, ni, "false") // set again: still one warning
+		if err := c.SetIfMissing(ni, "true"); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Warnings(); !slices.Equal(got, []string{niWarn}) {
+			t.Errorf("warnings = %q, want exactly %q", got, niWarn)
+		}
+		if c.Bool(ni) { // accepted and stored
+			t.Errorf("%s = true after setting it false", ni)
+		}
+	})
+	t.Run("superseded", func(t *testing.T) {
+		c := New()
+		mustSet(t, c, sup, "512m")
+		if got := c.Warnings(); !slices.Equal(got, []string{supWarn}) {
+			t.Errorf("warnings = %q, want exactly %q", got, supWarn)
+		}
+		if got := c.Bytes(sup); got != 512<<20 {
+			t.Errorf("%s = %d", sup, got)
+		}
+	})
+	t.Run("ssl submit family", func(t *testing.T) {
+		c := New()
+		mustSet(t, c, "spark.ssl.kubernetes.submit.trustStore", "/ts.jks")
+		w := c.Warnings()
+		if len(w) != 1 || !strings.HasPrefix(w[0], "spark.ssl.kubernetes.submit.trustStore is superseded and has no effect: ") {
+			t.Errorf("warnings = %q", w)
+		}
+	})
+	t.Run("normal property", func(t *testing.T) {
+		c := New()
+		mustSet(t, c, "spark.executor.memory", "2g")
+		mustSet(t, c, "spark.ui.showConsoleProgress", "false")
+		mustSet(t, c, "spark.ssl.kubernetes.resourceStagingServer.enabled", "true")
+		if got := c.Warnings(); len(got) != 0 {
+			t.Errorf("warnings = %q, want none", got)
+		}
+	})
+	t.Run("values still validated", func(t *testing.T) {
+		c := New()
+		for name, bad := range map[string]string{ni: "maybe", "spark.ui.port": "99999", sup: "lots", "spark.kubernetes.driver.serviceManagerType": "LoadBalancer"} {
+			var e *Error
+			if err := c.Set(name, bad); !errors.As(err, &e) || e.Property != name {
+				t.Errorf("Set(%s, %q) = %v, want an *Error for it", name, bad, err)
+			}
+		}
+		if got := c.Warnings(); len(got) != 0 {
+			t.Errorf("rejected values left warnings %q", got)
+		}
+	})
+	t.Run("properties file", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "spark-defaults.conf")
+		if err := os.WriteFile(path, []byte(ni+" true\nspark.ui.port 4041\nspark.executor.memory 2g\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := FromFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := c.Warnings()
+		if len(w) != 2 || w[0] != niWarn || !strings.HasPrefix(w[1], "spark.ui.port is not implemented yet (the driver's web UI)") {
+			t.Errorf("warnings = %q", w)
+		}
+
+		// The driver reads the same file from gospark submit, which warned
+		// already: no second warning, also when the application sets the
+		// property again.
+		t.Setenv(EnvConf, "")
+		t.Setenv(EnvConfFile, path)
+		d, err := FromEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustSet(t, d, ni, "false")
+		if got := d.Warnings(); len(got) != 0 {
+			t.Errorf("FromEnv (file) warnings = %q, want none", got)
+		}
+		if !d.Has("spark.ui.port") {
+			t.Error("FromEnv dropped spark.ui.port")
+		}
+	})
+	t.Run("passed on by gospark submit", func(t *testing.T) {
+		c := New()
+		mustSet(t, c, ni, "true")
+		t.Setenv(EnvConf, c.Encode())
+		d, err := FromEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustSet(t, d, ni, "true")
+		if got := d.Warnings(); len(got) != 0 {
+			t.Errorf("decoded warnings = %q, want none (gospark submit printed it)", got)
+		}
+		// A property the application sets that gospark submit did not.
+		mustSet(t, d, sup, "1g")
+		if got := d.Warnings(); !slices.Equal(got, []string{supWarn}) {
+			t.Errorf("warnings = %q, want %q", got, supWarn)
+		}
+		// A clone remembers what was warned about.
+		e := d.Clone()
+		mustSet(t, e, sup, "2g")
+		mustSet(t, e, ni, "false")
+		if got := e.Warnings(); !slices.Equal(got, []string{supWarn}) {
+			t.Errorf("clone warnings = %q, want %q", got, supWarn)
+		}
+	})
 }

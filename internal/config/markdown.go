@@ -55,6 +55,14 @@ Sizes are whole numbers with an optional unit ` + "`b`, `k`, `m`, `g`, `t`, `p`"
 durations are whole numbers with an optional unit ` + "`us`, `ms`, `s`, `m`/`min`, `h`, `d`" + `. The type
 column says which unit a number without one is in. Names ending in ` + "`.*`" + ` are families: any
 name that continues the prefix is accepted.
+
+Two marks in the Meaning column flag properties that are accepted but have no effect.
+**Not implemented yet** names a feature gospark does not have yet (dynamic allocation, the shuffle
+service, the web UI, the event log...). **Superseded** marks the older guide's driver submission
+server flow, which the resource staging server replaces. Their values are still checked, so
+existing ` + "`spark-defaults.conf`" + ` files keep working, and setting one prints one warning that names it:
+` + "`gospark submit`" + ` prints it for the submission, and ` + "`spark.NewSession`" + ` for a property the
+application sets itself.
 `
 
 func writeTable(w io.Writer, title string, ps []*Property) {
@@ -74,6 +82,12 @@ func writeTable(w io.Writer, title string, ps []*Property) {
 			def = "value of `" + p.Fallback + "`"
 		}
 		doc := p.Doc
+		switch {
+		case p.NotImplemented != "":
+			doc = "**Not implemented yet** (" + p.NotImplemented + "); setting it has no effect. " + doc
+		case p.Superseded != "":
+			doc = "**Superseded** (" + p.Superseded + "); setting it has no effect. " + doc
+		}
 		if len(p.Aliases) > 0 {
 			doc += " Old name" + plural(len(p.Aliases)) + ": `" + strings.Join(p.Aliases, "`, `") + "`."
 		}

@@ -29,6 +29,36 @@ func logLevel(v string) error {
 	return &wantError{"one of ALL, TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF"}
 }
 
+// Features that properties belong to but gospark does not have yet
+// (Property.NotImplemented). docs/architecture.md lists what is not built.
+const (
+	niDynamicAllocation = "dynamic allocation: the executor count is fixed by spark.executor.instances"
+	niShuffleService    = "the external shuffle service, which comes with dynamic allocation"
+	niWebUI             = "the driver's web UI"
+	niEventLog          = "the event log and the history server"
+	niTaskCPUs          = "tasks that take more than one slot: every task takes one"
+	niSplitBySize       = "splitting input files by size: TextFile splits them by its minPartitions argument"
+	niStorageFraction   = "evicting cached blocks for execution: cached blocks are never evicted for it, tasks spill sooner instead"
+	niPySpark           = "PySpark applications: gospark runs Go applications only"
+	niForkTests         = "the fork's integration-test settings: gospark's end-to-end tests (make e2e) take the cluster from KUBECONFIG and build their own images"
+	niKeyStores         = "Java key stores: the resource staging server takes a PEM key and certificate (keyPem, serverCertPem)"
+	niTrustStores       = "Java trust stores: give a PEM certificate with clientCertPem or internal.clientCertPem"
+	niTLSChoice         = "choosing the resource staging server's TLS versions and cipher suites: Go's defaults apply"
+)
+
+// Why the properties of the old guide's submission flow, in which gospark
+// submit would send the application to an HTTP server in the driver pod,
+// no longer apply (Property.Superseded): local dependencies go to the
+// resource staging server (or spark.kubernetes.file.upload.path) instead,
+// and init-containers fetch them.
+const (
+	supSubmissionServer = "it configured the old guide's driver submission server, which the resource staging server replaces"
+	supSubmitTimeout    = "it bounded the wait for the old guide's driver submission server, which the resource staging server replaces; gospark submit uploads before it creates the driver pod"
+	supExposeUiPort     = "it exposed the UI port on the old guide's NodePort service for the driver submission server, which the resource staging server replaces"
+	supServiceManager   = "it chose how the submitter reached the old guide's driver submission server, which the resource staging server replaces; gospark submit never connects to the driver pod"
+	supSubmitTLS        = "it configured TLS of the old guide's driver submission server, which the resource staging server replaces; see spark.ssl.kubernetes.resourceStagingServer.*"
+)
+
 func init() {
 	for _, p := range appProperties {
 		Register(p)
@@ -37,9 +67,18 @@ func init() {
 		Register(p)
 	}
 	for _, p := range sslProperties("spark.ssl.kubernetes.submit.", "submitting to the driver pod's submission server (old guide)") {
+		p.Superseded = supSubmitTLS
 		Register(p)
 	}
-	for _, p := range sslProperties("spark.ssl.kubernetes.resourceStagingServer.", "the resource staging server") {
+	for _, p := range sslProperties(rss, "the resource staging server") {
+		switch strings.TrimPrefix(p.Name, rss) {
+		case "keyStorePassword", "keyPassword", "keyStoreType":
+			p.NotImplemented = niKeyStores
+		case "trustStorePassword", "trustStoreType":
+			p.NotImplemented = niTrustStores
+		case "protocol", "enabledAlgorithms":
+			p.NotImplemented = niTLSChoice
+		}
 		Register(p)
 	}
 	for _, p := range stagingServerTLSProperties {
@@ -78,7 +117,8 @@ var appProperties = []Property{
 	{Name: "spark.jars", Kind: String,
 		Doc: "Comma-separated jars of JVM applications (--jars sets it). For Go applications on Kubernetes, files placed beside the application binary in the pods (spark.kubernetes.mountdependencies.jarsDownloadDir), uploaded or fetched like spark.files; unused in local modes."},
 	{Name: "spark.submit.pyFiles", Kind: String,
-		Doc: "Comma-separated .py, .zip or .egg files of PySpark applications. Accepted for compatibility; gospark runs Go applications only."},
+		NotImplemented: niPySpark,
+		Doc:            "Comma-separated .py, .zip or .egg files of PySpark applications. Accepted for compatibility; gospark runs Go applications only."},
 	{Name: "spark.local.dir", Kind: String, Default: "/tmp",
 		Doc: "Scratch directory (or comma-separated directories) for shuffle files, spills and cached blocks. Use fast local disks."},
 	{Name: "spark.log.level", Kind: String, Validate: logLevel,
@@ -92,7 +132,8 @@ var appProperties = []Property{
 	{Name: "spark.task.maxFailures", Kind: Int, Default: "4", Validate: positiveInt,
 		Doc: "How many times one task may fail before its job is aborted. The F of a local[N,F] master overrides it."},
 	{Name: "spark.task.cpus", Kind: Int, Default: "1", Validate: positiveInt,
-		Doc: "Task slots each task occupies."},
+		NotImplemented: niTaskCPUs,
+		Doc:            "Task slots each task occupies."},
 	{Name: "spark.stage.maxConsecutiveAttempts", Kind: Int, Default: "4", Validate: positiveInt,
 		Doc: "How many times in a row a stage may be retried after fetch failures before its job is aborted."},
 	{Name: "spark.default.parallelism", Kind: Int, Validate: positiveInt,
@@ -110,31 +151,42 @@ var appProperties = []Property{
 	{Name: "spark.reducer.maxSizeInFlight", Kind: Bytes, Default: "48m", ByteUnit: "m",
 		Doc: "Most map output a reduce task fetches at the same time (MiB when no unit is given)."},
 	{Name: "spark.files.maxPartitionBytes", Kind: Bytes, Default: "128m",
-		Doc: "Most bytes of input files packed into one partition when reading files."},
+		NotImplemented: niSplitBySize,
+		Doc:            "Most bytes of input files packed into one partition when reading files."},
 	{Name: "spark.memory.fraction", Kind: Double, Default: "0.6", Validate: between(0, 1, false, true),
 		Doc: "Share of the process memory (less a fixed reserve) that execution and storage use together; the rest is left to user data structures. Lower values spill and evict sooner."},
 	{Name: "spark.memory.storageFraction", Kind: Double, Default: "0.5", Validate: between(0, 1, true, false),
-		Doc: "Share of the unified memory region that cached blocks keep even when execution needs memory."},
+		NotImplemented: niStorageFraction,
+		Doc:            "Share of the unified memory region that cached blocks keep even when execution needs memory."},
 	{Name: "spark.shuffle.service.enabled", Kind: Bool, Default: "false",
-		Doc: "Serve shuffle files through the external shuffle service, so executors can be removed without losing their map output. Dynamic allocation needs it."},
+		NotImplemented: niShuffleService,
+		Doc:            "Serve shuffle files through the external shuffle service, so executors can be removed without losing their map output. Dynamic allocation needs it."},
 	{Name: "spark.shuffle.service.port", Kind: Int, Default: "7337", Validate: port,
-		Doc: "Port of the external shuffle service."},
+		NotImplemented: niShuffleService,
+		Doc:            "Port of the external shuffle service."},
 
 	// Dynamic allocation.
 	{Name: "spark.dynamicAllocation.enabled", Kind: Bool, Default: "false",
-		Doc: "Add executors while tasks wait and remove idle ones, between minExecutors and maxExecutors. Needs spark.shuffle.service.enabled."},
+		NotImplemented: niDynamicAllocation,
+		Doc:            "Add executors while tasks wait and remove idle ones, between minExecutors and maxExecutors. Needs spark.shuffle.service.enabled."},
 	{Name: "spark.dynamicAllocation.minExecutors", Kind: Int, Default: "0", Validate: nonNegativeInt,
-		Doc: "Fewest executors dynamic allocation keeps."},
+		NotImplemented: niDynamicAllocation,
+		Doc:            "Fewest executors dynamic allocation keeps."},
 	{Name: "spark.dynamicAllocation.maxExecutors", Kind: Int, Default: "2147483647", Validate: nonNegativeInt,
-		Doc: "Most executors dynamic allocation starts (the default means no limit)."},
+		NotImplemented: niDynamicAllocation,
+		Doc:            "Most executors dynamic allocation starts (the default means no limit)."},
 	{Name: "spark.dynamicAllocation.initialExecutors", Kind: Int, Fallback: "spark.dynamicAllocation.minExecutors", Validate: nonNegativeInt,
-		Doc: "Executors to start with when dynamic allocation is on."},
+		NotImplemented: niDynamicAllocation,
+		Doc:            "Executors to start with when dynamic allocation is on."},
 	{Name: "spark.dynamicAllocation.executorIdleTimeout", Kind: Duration, Default: "60s", TimeUnit: "s", Validate: nonNegativeDuration("s"),
-		Doc: "How long an executor may sit idle before dynamic allocation removes it (seconds when no unit is given)."},
+		NotImplemented: niDynamicAllocation,
+		Doc:            "How long an executor may sit idle before dynamic allocation removes it (seconds when no unit is given)."},
 	{Name: "spark.dynamicAllocation.schedulerBacklogTimeout", Kind: Duration, Default: "1s", TimeUnit: "s", Validate: positiveDuration("s"),
-		Doc: "How long tasks must wait for a slot before dynamic allocation asks for more executors (seconds when no unit is given)."},
+		NotImplemented: niDynamicAllocation,
+		Doc:            "How long tasks must wait for a slot before dynamic allocation asks for more executors (seconds when no unit is given)."},
 	{Name: "spark.dynamicAllocation.sustainedSchedulerBacklogTimeout", Kind: Duration, TimeUnit: "s", Fallback: "spark.dynamicAllocation.schedulerBacklogTimeout", Validate: positiveDuration("s"),
-		Doc: "Interval between further requests for executors while the backlog lasts (seconds when no unit is given)."},
+		NotImplemented: niDynamicAllocation,
+		Doc:            "Interval between further requests for executors while the backlog lasts (seconds when no unit is given)."},
 
 	// Networking, security, heartbeats.
 	{Name: "spark.driver.host", Kind: String,
@@ -156,15 +208,19 @@ var appProperties = []Property{
 
 	// Monitoring.
 	{Name: "spark.ui.enabled", Kind: Bool, Default: "true",
-		Doc: "Serve the driver's web UI."},
+		NotImplemented: niWebUI,
+		Doc:            "Serve the driver's web UI."},
 	{Name: "spark.ui.port", Kind: Int, Default: "4040", Validate: port,
-		Doc: "Port of the driver's web UI."},
+		NotImplemented: niWebUI,
+		Doc:            "Port of the driver's web UI."},
 	{Name: "spark.ui.showConsoleProgress", Kind: Bool, Default: "true",
 		Doc: "Draw a progress bar of running stages on the driver's terminal (only when stderr is a terminal)."},
 	{Name: "spark.eventLog.enabled", Kind: Bool, Default: "false",
-		Doc: "Write the application's events to spark.eventLog.dir so that the history server can show it after it ends."},
+		NotImplemented: niEventLog,
+		Doc:            "Write the application's events to spark.eventLog.dir so that the history server can show it after it ends."},
 	{Name: "spark.eventLog.dir", Kind: String, Default: "/tmp/spark-events",
-		Doc: "Directory the event log is written to when spark.eventLog.enabled is true."},
+		NotImplemented: niEventLog,
+		Doc:            "Directory the event log is written to when spark.eventLog.enabled is true."},
 }
 
 var kubernetesProperties = []Property{
@@ -201,13 +257,17 @@ var kubernetesProperties = []Property{
 	{Name: "spark.kubernetes.file.upload.path", Kind: String,
 		Doc: "Directory (shared storage path or URL) to which gospark submit uploads local dependencies in cluster mode when no resource staging server is configured."},
 	{Name: "spark.kubernetes.driverSubmitTimeout", Kind: Duration, Default: "60s", TimeUnit: "s", Validate: positiveDuration("s"),
-		Doc: "How long to wait for the driver pod to start running before giving up (old guide; seconds when no unit is given)."},
+		Superseded: supSubmitTimeout,
+		Doc:        "How long to wait for the driver pod to start running before giving up (old guide; seconds when no unit is given)."},
 	{Name: "spark.kubernetes.driver.submissionServerMemory", Kind: Bytes, Default: "256m", ByteUnit: "m",
-		Doc: "Memory of the driver's submission server in the old guide's submission flow (MiB when no unit is given)."},
+		Superseded: supSubmissionServer,
+		Doc:        "Memory of the driver's submission server in the old guide's submission flow (MiB when no unit is given)."},
 	{Name: "spark.kubernetes.driver.service.exposeUiPort", Kind: Bool, Default: "false",
-		Doc: "Expose the driver's UI port through a NodePort of the driver service (old guide). Off because node ports are scarce."},
+		Superseded: supExposeUiPort,
+		Doc:        "Expose the driver's UI port through a NodePort of the driver service (old guide). Off because node ports are scarce."},
 	{Name: "spark.kubernetes.driver.serviceManagerType", Kind: String, Default: "NodePort", Validate: oneOf("NodePort", "ExternalAnnotation"),
-		Doc: "How the submitter reaches the driver in the old guide's submission flow: NodePort (a node port on any node) or ExternalAnnotation (a service annotated spark-job.alpha.apache.org/provideExternalUri, whose resolvedExternalUri annotation an external process fills in)."},
+		Superseded: supServiceManager,
+		Doc:        "How the submitter reaches the driver in the old guide's submission flow: NodePort (a node port on any node) or ExternalAnnotation (a service annotated spark-job.alpha.apache.org/provideExternalUri, whose resolvedExternalUri annotation an external process fills in)."},
 
 	// Authentication to the API server.
 	{Name: "spark.kubernetes.authenticate.submission.caCertFile", Kind: String, Aliases: []string{"spark.kubernetes.submit.caCertFile"},
@@ -339,19 +399,25 @@ var kubernetesProperties = []Property{
 
 	// External shuffle service.
 	{Name: "spark.kubernetes.shuffle.namespace", Kind: String, Default: "default",
-		Doc: "Namespace of the external shuffle service pods used with dynamic allocation."},
+		NotImplemented: niShuffleService,
+		Doc:            "Namespace of the external shuffle service pods used with dynamic allocation."},
 	{Name: "spark.kubernetes.shuffle.labels", Kind: String, Validate: keyValueList,
-		Doc: "Comma-separated key=value labels that select the shuffle service pods; they must match exactly one pod on each node that runs executors."},
+		NotImplemented: niShuffleService,
+		Doc:            "Comma-separated key=value labels that select the shuffle service pods; they must match exactly one pod on each node that runs executors."},
 
 	// Tests.
 	{Name: "spark.kubernetes.test.master", Kind: String,
-		Doc: "Master URL (k8s://...) of an existing cluster the end-to-end tests run against, instead of the one they start."},
+		NotImplemented: niForkTests,
+		Doc:            "Master URL (k8s://...) of an existing cluster the end-to-end tests run against, instead of the one they start."},
 	{Name: "spark.docker.test.driverImage", Kind: String,
-		Doc: "Driver image the end-to-end tests use instead of building one."},
+		NotImplemented: niForkTests,
+		Doc:            "Driver image the end-to-end tests use instead of building one."},
 	{Name: "spark.docker.test.executorImage", Kind: String,
-		Doc: "Executor image the end-to-end tests use instead of building one."},
+		NotImplemented: niForkTests,
+		Doc:            "Executor image the end-to-end tests use instead of building one."},
 	{Name: "spark.docker.test.persistMinikube", Kind: Bool, Default: "false",
-		Doc: "Keep the test cluster running after the end-to-end tests, to save time between runs."},
+		NotImplemented: niForkTests,
+		Doc:            "Keep the test cluster running after the end-to-end tests, to save time between runs."},
 }
 
 // sslProperties declares Spark's TLS settings under one namespace prefix.
@@ -390,15 +456,19 @@ var stagingServerTLSProperties = []Property{
 	{Name: rss + "clientCertPem", Kind: String,
 		Doc: "PEM certificate the submitter trusts when uploading to the resource staging server over TLS (instead of a trust store)."},
 	{Name: rss + "keyStorePasswordFile", Kind: String,
-		Doc: "File in the staging server's container holding the key store password, e.g. from a mounted secret."},
+		NotImplemented: niKeyStores,
+		Doc:            "File in the staging server's container holding the key store password, e.g. from a mounted secret."},
 	{Name: rss + "keyPasswordFile", Kind: String,
-		Doc: "File in the staging server's container holding the key password, e.g. from a mounted secret."},
+		NotImplemented: niKeyStores,
+		Doc:            "File in the staging server's container holding the key password, e.g. from a mounted secret."},
 	{Name: rss + "internal.trustStore", Kind: String, Fallback: rss + "trustStore",
 		Doc: "Trust store init-containers use to reach the staging server over TLS. local:// means a file already in the image; a plain path or file:// is mounted from the submitting machine as a secret."},
 	{Name: rss + "internal.trustStorePassword", Kind: String, Fallback: rss + "trustStorePassword",
-		Doc: "Password of the init-containers' trust store."},
+		NotImplemented: niTrustStores,
+		Doc:            "Password of the init-containers' trust store."},
 	{Name: rss + "internal.trustStoreType", Kind: String, Fallback: rss + "trustStoreType",
-		Doc: "Type of the init-containers' trust store."},
+		NotImplemented: niTrustStores,
+		Doc:            "Type of the init-containers' trust store."},
 	{Name: rss + "internal.enabled", Kind: Bool, Fallback: rss + "enabled",
 		Doc: "Use TLS when init-containers download from the staging server. Unset means the value of spark.ssl.kubernetes.resourceStagingServer.enabled."},
 	{Name: rss + "internal.clientCertPem", Kind: String, Fallback: rss + "clientCertPem",

@@ -71,6 +71,34 @@ type Property struct {
 	// Fallback names another property whose value this one takes when it is
 	// set neither explicitly nor by a Default (Spark's fallbackConf).
 	Fallback string
+	// NotImplemented, when set, names the feature this property belongs to
+	// that gospark does not have yet (e.g. "dynamic allocation"). The
+	// property is still accepted and validated, so that existing
+	// spark-defaults files keep working, but setting it has no effect and
+	// records one warning (see Conf.Warnings).
+	NotImplemented string
+	// Superseded, when set, says why the property no longer applies: it
+	// belongs to a flow that gospark replaced (the old guide's driver
+	// submission server, replaced by the resource staging server). Like a
+	// NotImplemented property it is accepted, has no effect and records one
+	// warning.
+	Superseded string
+}
+
+// Inert reports whether setting p has no effect: it is not implemented yet
+// or superseded.
+func (p *Property) Inert() bool { return p.NotImplemented != "" || p.Superseded != "" }
+
+// inertWarning is the warning recorded when p is set under name, or "" when
+// p is not inert.
+func (p *Property) inertWarning(name string) string {
+	switch {
+	case p.NotImplemented != "":
+		return fmt.Sprintf("%s is not implemented yet (%s): the value is accepted but has no effect", name, p.NotImplemented)
+	case p.Superseded != "":
+		return fmt.Sprintf("%s is superseded and has no effect: %s", name, p.Superseded)
+	}
+	return ""
 }
 
 // registry holds every declared property. It is the package's only global
@@ -101,6 +129,9 @@ func Register(p Property) *Property {
 	}
 	if q.Prefix && len(q.Aliases) > 0 {
 		panic(fmt.Sprintf("config: prefix property %q cannot have aliases", q.Name))
+	}
+	if q.NotImplemented != "" && q.Superseded != "" {
+		panic(fmt.Sprintf("config: property %q is marked both not implemented and superseded", q.Name))
 	}
 	if q.Kind < String || q.Kind > Double {
 		panic(fmt.Sprintf("config: property %q has unknown kind %v", q.Name, q.Kind))

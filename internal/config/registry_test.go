@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -190,6 +191,7 @@ func TestRegisterRejects(t *testing.T) {
 		{"default fails validation", Property{Name: "spark.test.n", Kind: Int, Default: "0", Validate: positiveInt}, "bad default"},
 		{"prefix without dot", Property{Name: "spark.test.env", Prefix: true}, "must end with a dot"},
 		{"bad unit", Property{Name: "spark.test.b", Kind: Bytes, ByteUnit: "x"}, "byte unit"},
+		{"both marks", Property{Name: "spark.test.m", NotImplemented: "a", Superseded: "b"}, "both not implemented and superseded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,9 +249,28 @@ func TestDocsUpToDate(t *testing.T) {
 	if !bytes.Equal(got, want.Bytes()) {
 		t.Errorf("docs/configuration.md is out of date; regenerate it with: go run ./internal/config/gendocs > docs/configuration.md")
 	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(want.String(), "\n") {
+		if name, ok := strings.CutPrefix(line, "| `"); ok {
+			name, _, _ = strings.Cut(name, "`")
+			rows[strings.TrimSuffix(name, "*")] = line
+		}
+	}
 	for _, p := range All() {
-		if !bytes.Contains(want.Bytes(), []byte("`"+p.Name)) {
+		row, ok := rows[p.Name]
+		if !ok {
 			t.Errorf("the reference does not list %s", p.Name)
+			continue
+		}
+		mark := ""
+		switch {
+		case p.NotImplemented != "":
+			mark = "**Not implemented yet** (" + p.NotImplemented + ")"
+		case p.Superseded != "":
+			mark = "**Superseded** (" + p.Superseded + ")"
+		}
+		if got := strings.Contains(row, "**"); mark != "" && !strings.Contains(row, cell(mark)) || mark == "" && got {
+			t.Errorf("the reference's row of %s does not show its mark %q:\n%s", p.Name, mark, row)
 		}
 	}
 }
@@ -369,4 +390,141 @@ func checkPropertyUses(root string) (problems []string, checked int, err error) 
 		return nil
 	})
 	return problems, checked, err
+}
+
+// TestInertPropertiesMarked checks that the registry is honest: a property
+// that no code outside internal/config uses must be marked NotImplemented
+// or Superseded (so that setting it warns), and a marked property must not
+// be used (when its feature is built, remove the mark). See propertyUses
+// for what counts as a use.
+func TestInertPropertiesMarked(t *testing.T) {
+	uses, err := propertyUses(repoRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inert int
+	for _, p := range All() {
+		at, used := uses[p.Name]
+		switch {
+		case !used && !p.Inert():
+			t.Errorf("no code outside internal/config uses %s: read it where it takes effect, or mark it NotImplemented (a feature to come) or Superseded", p.Name)
+		case used && p.Inert():
+			t.Errorf("%s is marked as having no effect (%s%s) but %s uses it: remove the mark if it works now", p.Name, p.NotImplemented, p.Superseded, at)
+		}
+		if p.Inert() {
+			inert++
+		}
+	}
+	t.Logf("%d of %d properties are marked not implemented or superseded", inert, len(All()))
+}
+
+// TestPropertyUses runs the scanner of TestInertPropertiesMarked on code
+// that builds names in each way it recognizes.
+func TestPropertyUses(t *testing.T) {
+	uses, err := propertyUses(filepath.Join("testdata", "uses"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{
+		"spark.executor.memory":                             true,  // a literal
+		"spark.kubernetes.driver.limit.cores":               true,  // fmt.Sprintf("spark.kubernetes.%s.limit.cores", role)
+		"spark.kubernetes.executor.limit.cores":             true,  // the same
+		"spark.kubernetes.driver.label.":                    true,  // a family, by its prefix
+		"spark.ssl.kubernetes.resourceStagingServer.keyPem": true,  // prefix + "keyPem"
+		"spark.ui.port":                                     false, // only in a comment and a longer string
+		"spark.dynamicAllocation.enabled":                   false, // not mentioned
+	} {
+		if _, got := uses[name]; got != want {
+			t.Errorf("uses[%s] found = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// propertyUses finds, in the non-test Go files under root outside
+// internal/config (skipping testdata, vendor and hidden directories), where
+// each registered property's name is built: a string literal equal to it, a
+// literal prefix of it joined to a literal with the rest (rss +
+// "keyPem"), or a format with %s that produces it
+// ("spark.kubernetes.%s.limit.cores"). It returns "file:line" of one use per
+// property name. Names only inside longer strings (messages) or comments do
+// not count.
+func propertyUses(root string) (map[string]string, error) {
+	lits := map[string]string{} // literal -> file:line of one occurrence
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || rel == "internal/config") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return fmt.Errorf("parsing %s: %w", path, err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				return true
+			}
+			if _, seen := lits[s]; !seen {
+				lits[s] = fmt.Sprintf("%s:%d", rel, fset.Position(lit.Pos()).Line)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var formats []*regexp.Regexp
+	var formatAt []string
+	for s, at := range lits {
+		if strings.HasPrefix(s, "spark.") && strings.Contains(s, "%s") {
+			parts := strings.Split(s, "%s")
+			for i := range parts {
+				parts[i] = regexp.QuoteMeta(parts[i])
+			}
+			formats = append(formats, regexp.MustCompile("^"+strings.Join(parts, "[A-Za-z]+")+"$"))
+			formatAt = append(formatAt, at)
+		}
+	}
+	uses := map[string]string{}
+	for _, p := range All() {
+		n := p.Name
+		if at, ok := lits[n]; ok {
+			uses[n] = at
+			continue
+		}
+		for i := len("spark."); i < len(n); i++ {
+			at, ok := lits[n[:i]]
+			if _, rest := lits[n[i:]]; ok && rest {
+				uses[n] = at
+				break
+			}
+		}
+		if _, ok := uses[n]; ok {
+			continue
+		}
+		for i, re := range formats {
+			if re.MatchString(n) {
+				uses[n] = formatAt[i]
+				break
+			}
+		}
+	}
+	return uses, nil
 }
