@@ -4,7 +4,7 @@
 // A program registers plan functions at package initialization:
 //
 //	var wordCounts = spark.Func1(func(p *spark.Plan, path string) *spark.Dataset[spark.KV[string, int]] {
-//		words := spark.FlatMap(spark.TextFile(p, path), strings.Fields)
+//		words := spark.FlatMap(spark.TextFile(p, path, 0), strings.Fields)
 //		return spark.ReduceByKey(spark.Map(words, func(w string) spark.KV[string, int] {
 //			return spark.KV[string, int]{Key: w, Value: 1}
 //		}), func(a, b int) int { return a + b })
