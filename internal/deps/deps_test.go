@@ -17,6 +17,7 @@ import (
 
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/config/configtest"
+	"github.com/gospark/gospark/internal/k8s/pods"
 	"github.com/gospark/gospark/internal/staging"
 )
 
@@ -279,10 +280,10 @@ func TestStagingServerRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := st.Spec.Staged
-	if s == nil || s.URI != hs.URL || len(st.Secret[SecretKey]) == 0 || len(st.Spec.Items) != 0 {
+	if s == nil || s.URI != hs.URL || len(st.Secret[pods.InitSecretKey]) == 0 || len(st.Spec.Items) != 0 {
 		t.Fatalf("staged %+v, secret %v, items %v", s, st.Secret, st.Spec.Items)
 	}
-	s.SecretFile = write(t, filepath.Join(t.TempDir(), SecretKey), string(st.Secret[SecretKey]))
+	s.SecretFile = write(t, filepath.Join(t.TempDir(), pods.InitSecretKey), string(st.Secret[pods.InitSecretKey]))
 	fetchDirs(t, st.Spec)
 	if err := Fetch(context.Background(), st.Spec, quiet()); err != nil {
 		t.Fatal(err)
@@ -296,7 +297,7 @@ func TestStagingServerRoundTrip(t *testing.T) {
 		t.Errorf("the jars directory holds %v: the downloaded bundle was not removed", ents)
 	}
 	// A wrong secret gets nothing.
-	s.SecretFile = write(t, filepath.Join(t.TempDir(), SecretKey), strings.Repeat("0", 64))
+	s.SecretFile = write(t, filepath.Join(t.TempDir(), pods.InitSecretKey), strings.Repeat("0", 64))
 	fetchDirs(t, st.Spec)
 	if err := Fetch(context.Background(), st.Spec, quiet()); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("fetch with a wrong secret: %v, want a 403", err)
@@ -327,19 +328,19 @@ func TestStagingServerTLSCertificates(t *testing.T) {
 	}
 	st := stageTLS()
 	s := st.Spec.Staged
-	if s.CACertFile != SecretDir+"/"+CAKey || len(st.Secret[CAKey]) == 0 {
+	if s.CACertFile != pods.InitSecretDir+"/"+pods.InitCAKey || len(st.Secret[pods.InitCAKey]) == 0 {
 		t.Fatalf("pods trust %q, secret keys %v", s.CACertFile, st.Secret)
 	}
 	// What the init-container does with the mounted secret.
-	s.SecretFile = write(t, filepath.Join(dir, SecretKey), string(st.Secret[SecretKey]))
-	s.CACertFile = write(t, filepath.Join(dir, CAKey), string(st.Secret[CAKey]))
+	s.SecretFile = write(t, filepath.Join(dir, pods.InitSecretKey), string(st.Secret[pods.InitSecretKey]))
+	s.CACertFile = write(t, filepath.Join(dir, pods.InitCAKey), string(st.Secret[pods.InitCAKey]))
 	fetchDirs(t, st.Spec)
 	if err := Fetch(context.Background(), st.Spec, quiet()); err != nil {
 		t.Fatal(err)
 	}
 	st = stageTLS("spark.kubernetes.resourceStagingServer.internal.uri", "https://staging.spark.svc:10000",
 		"spark.ssl.kubernetes.resourceStagingServer.internal.clientCertPem", "local:///etc/ssl/staging.pem")
-	if s := st.Spec.Staged; s.URI != "https://staging.spark.svc:10000" || s.CACertFile != "/etc/ssl/staging.pem" || st.Secret[CAKey] != nil {
+	if s := st.Spec.Staged; s.URI != "https://staging.spark.svc:10000" || s.CACertFile != "/etc/ssl/staging.pem" || st.Secret[pods.InitCAKey] != nil {
 		t.Errorf("internal settings: staged %+v, secret keys %v", s, st.Secret)
 	}
 	// Without the certificate, the submitter does not trust the server.

@@ -6,17 +6,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/gospark/gospark/internal/k8s/pods"
-)
-
-// Where the init-container finds its instructions in a pod.
-const (
-	SpecDir   = pods.InitSpecDir
-	SpecKey   = pods.InitSpecKey
-	SecretDir = pods.InitSecretDir
-	SecretKey = pods.InitSecretKey
-	CAKey     = pods.InitCAKey
 )
 
 // Spec is what the init-container fetches, the JSON in the init ConfigMap.

@@ -17,6 +17,7 @@ import (
 	"github.com/gospark/gospark/internal/bundle"
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/image"
+	"github.com/gospark/gospark/internal/k8s/pods"
 	"github.com/gospark/gospark/internal/staging"
 )
 
@@ -110,8 +111,8 @@ func (st *Staging) toStagingServer(ctx context.Context, conf *config.Conf, uri s
 		return fmt.Errorf("uploading to the resource staging server %s: %w", uri, err)
 	}
 	st.Report = append(st.Report, fmt.Sprintf("Uploaded %d file(s), %d bytes, to the resource staging server %s as resource %s", len(files), res.Size, uri, res.ID))
-	st.Secret = map[string][]byte{SecretKey: []byte(res.Secret)}
-	s := &Staged{URI: conf.String("spark.kubernetes.resourceStagingServer.internal.uri"), SecretFile: SecretDir + "/" + SecretKey,
+	st.Secret = map[string][]byte{pods.InitSecretKey: []byte(res.Secret)}
+	s := &Staged{URI: conf.String("spark.kubernetes.resourceStagingServer.internal.uri"), SecretFile: pods.InitSecretDir + "/" + pods.InitSecretKey,
 		ID: res.ID, SHA256: res.SHA256, Size: res.Size}
 	if strings.HasPrefix(s.URI, "https://") {
 		if ca := conf.String(rss + "internal.clientCertPem"); strings.HasPrefix(ca, "local://") {
@@ -121,8 +122,8 @@ func (st *Staging) toStagingServer(ctx context.Context, conf *config.Conf, uri s
 			if err != nil {
 				return fmt.Errorf("%sinternal.clientCertPem: %w", rss, err)
 			}
-			st.Secret[CAKey] = b
-			s.CACertFile = SecretDir + "/" + CAKey
+			st.Secret[pods.InitCAKey] = b
+			s.CACertFile = pods.InitSecretDir + "/" + pods.InitCAKey
 		}
 	}
 	st.Spec.Staged = s

@@ -1,7 +1,8 @@
 // Package launch is the Kubernetes half of gospark submit: it turns a
-// validated configuration into the driver's objects (pod, headless Service,
-// ConfigMap of properties, Secret of credentials), creates them, follows the
-// driver until it ends, and serves --status and --kill.
+// validated configuration into the driver pod and the objects the pod
+// builder's steps say it needs (headless Service, ConfigMap of properties,
+// Secret of credentials, init-container ConfigMap and Secret), creates
+// them, follows the driver until it ends, and serves --status and --kill.
 package launch
 
 import (
@@ -11,12 +12,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gospark/gospark/internal/config"
@@ -26,7 +26,7 @@ import (
 
 // DefaultDriverPort is the driver's port in its pod when spark.driver.port
 // is unset, as in Spark.
-const DefaultDriverPort = 7078
+const DefaultDriverPort = pods.DefaultDriverPort
 
 // Plan is everything a submission creates, built and checked before any of
 // it is sent to the API server.
@@ -36,13 +36,16 @@ type Plan struct {
 	AppID     string
 	Prefix    string
 	Driver    *corev1.Pod
-	Service   *corev1.Service
-	ConfigMap *corev1.ConfigMap
-	Secret    *corev1.Secret // nil without driver credentials
+	// DriverConf is the driver's configuration: the submission's, changed
+	// by every pod step's Properties (it is in a ConfigMap of Objects).
+	DriverConf *config.Conf
+	// Objects are what the pod steps say the driver pod needs, in step
+	// order: created after it, owned by it.
+	Objects []runtime.Object
 	// Deps are the application's dependencies. When some are not in the
-	// image, the pods get an init-container that reads InitConfigMap
-	// (filled by Stage) and InitSecret (nil unless the staging server is
-	// used).
+	// image, the pods get an init-container that reads InitConfigMap and
+	// InitSecret (nil unless the staging server is used), two of Objects
+	// that Stage fills.
 	Deps          *deps.Resolved
 	InitConfigMap *corev1.ConfigMap
 	InitSecret    *corev1.Secret
@@ -54,18 +57,11 @@ type Plan struct {
 // SubmissionID is namespace:driver-pod, what --status and --kill take.
 func (p *Plan) SubmissionID() string { return p.Namespace + ":" + p.Driver.Name }
 
-// credential files of the driver, by property suffix, and their keys in
-// the Secret.
-var credentialKeys = []struct{ suffix, key string }{
-	{"caCertFile", "ca.crt"},
-	{"clientKeyFile", "client.key"},
-	{"clientCertFile", "client.crt"},
-	{"oauthTokenFile", "oauth-token"},
-}
-
 // NewPlan builds the objects of a submission of the application at
 // primary (local:///path inside the image, a local binary or Go package
-// directory, or an http(s) URL) with args.
+// directory, or an http(s) URL) with args. The pod steps (pods.Steps) make
+// them: first every step's properties of the driver, then the driver pod,
+// then every step's objects.
 func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*Plan, error) {
 	dep, err := deps.Resolve(conf, primary)
 	if err != nil {
@@ -96,155 +92,61 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 	} else if errs := validation.IsDNS1123Subdomain(driverName); len(errs) > 0 {
 		return nil, fmt.Errorf("spark.kubernetes.driver.pod.name=%q: %s", driverName, strings.Join(errs, "; "))
 	}
-	execPrefix := conf.String("spark.kubernetes.executor.podNamePrefix")
-	if execPrefix == "" {
-		execPrefix = p.Prefix
-	} else if errs := validation.IsDNS1123Label(pods.ExecutorPodName(execPrefix, "99999")); len(errs) > 0 {
-		return nil, fmt.Errorf("spark.kubernetes.executor.podNamePrefix=%q: executor pod names made from it are invalid: %s", execPrefix, strings.Join(errs, "; "))
-	}
-	port := DefaultDriverPort
-	if conf.Has("spark.driver.port") && conf.Int("spark.driver.port") != 0 {
-		port = conf.Int("spark.driver.port")
-	}
-	svcName := p.Prefix + "-driver-svc"
-	confMap := p.Prefix + "-driver-conf"
 
-	// What the driver is told: the user's properties, where it is, and
-	// none of the submitter's credentials.
-	dconf := conf.Clone()
-	for _, kv := range [][2]string{
-		{"spark.app.id", p.AppID},
-		{"spark.app.name", p.AppName},
-		{"spark.kubernetes.namespace", ns},
-		{"spark.kubernetes.driver.pod.name", driverName},
-		{"spark.kubernetes.executor.podNamePrefix", execPrefix},
-		{"spark.driver.host", svcName + "." + ns + ".svc"},
-		{"spark.driver.port", strconv.Itoa(port)},
-		{"spark.submit.deployMode", "cluster"},
-	} {
-		if err := dconf.Set(kv[0], kv[1]); err != nil {
-			return nil, err
-		}
-	}
-	for _, name := range []string{"caCertFile", "clientKeyFile", "clientCertFile", "oauthToken", "oauthTokenFile"} {
-		dconf.Unset("spark.kubernetes.authenticate.submission." + name)
-	}
-
-	// Both the driver and its executors get the init-container when
-	// something is not in the image; the driver sees the download paths.
-	pconf := conf.Clone()
-	for _, c := range []*config.Conf{pconf, dconf} { // only submit sets them
-		c.Unset("spark.kubernetes.initContainer.configMapName")
-		c.Unset("spark.kubernetes.initContainer.secretName")
-	}
-	if dep.NeedsInit() {
-		labels := map[string]string{pods.LabelAppSelector: p.AppID}
-		p.InitConfigMap = &corev1.ConfigMap{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-			ObjectMeta: metav1.ObjectMeta{Name: p.Prefix + "-init-config", Namespace: ns, Labels: labels},
-		}
-		set := [][2]string{{"spark.kubernetes.initContainer.configMapName", p.InitConfigMap.Name},
-			{"spark.jars", dep.PodList(dep.Jars)}, {"spark.files", dep.PodList(dep.Files)}}
-		if dep.HasLocal() && conf.String("spark.kubernetes.resourceStagingServer.uri") != "" {
-			p.InitSecret = &corev1.Secret{
-				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-				ObjectMeta: metav1.ObjectMeta{Name: p.Prefix + "-init-secret", Namespace: ns, Labels: labels},
-			}
-			set = append(set, [2]string{"spark.kubernetes.initContainer.secretName", p.InitSecret.Name})
-		}
-		for _, kv := range set {
-			for _, c := range []*config.Conf{pconf, dconf} {
-				if err := c.Set(kv[0], kv[1]); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-
-	secret, err := p.credentials(conf, dconf)
-	if err != nil {
-		return nil, err
-	}
-	p.Secret = secret
-
-	in := pods.Input{Conf: pconf, Role: pods.Driver, AppID: p.AppID, Name: driverName, Namespace: ns,
-		Command: []string{path}, Args: args, DriverPort: port, ConfigMap: confMap,
+	in := pods.Input{Conf: conf, Role: pods.Driver, AppID: p.AppID, Name: driverName, Namespace: ns, Prefix: p.Prefix,
+		Command: []string{path}, Args: args,
 		Env: []corev1.EnvVar{{Name: "GOSPARK_ROLE", Value: "driver"},
 			{Name: "GOSPARK_POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}}
-	if secret != nil {
-		in.CredentialsSecret = secret.Name
+	if dep.NeedsInit() {
+		// Both the driver and its executors get the init-container; the
+		// driver sees the download paths.
+		in.Dependencies = &pods.Dependencies{Jars: dep.PodList(dep.Jars), Files: dep.PodList(dep.Files),
+			Staged: dep.HasLocal() && conf.String("spark.kubernetes.resourceStagingServer.uri") != ""}
+	}
+	p.DriverConf = conf.Clone()
+	for _, s := range pods.Steps {
+		if s.Properties != nil {
+			if err := s.Properties(&in, p.DriverConf); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if p.Driver, err = pods.Build(in); err != nil {
 		return nil, err
 	}
-	// The executors' pods are built by the driver; build one now so that a
-	// bad executor property fails here, before anything is created.
-	if _, err := pods.Build(pods.Input{Conf: pconf, Role: pods.Executor, AppID: p.AppID, Namespace: ns,
+	// The executors' pods are built by the driver from its configuration;
+	// build one now so that a bad executor property fails here, before
+	// anything is created.
+	execPrefix := p.DriverConf.String("spark.kubernetes.executor.podNamePrefix")
+	if _, err := pods.Build(pods.Input{Conf: p.DriverConf, Role: pods.Executor, AppID: p.AppID, Namespace: ns,
 		Name: pods.ExecutorPodName(execPrefix, "1"), ExecutorID: "1", Command: []string{path}, Args: args}); err != nil {
 		return nil, err
 	}
-
-	labels := map[string]string{pods.LabelAppSelector: p.AppID}
-	p.Service = &corev1.Service{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: metav1.ObjectMeta{Name: svcName, Namespace: ns, Labels: labels},
-		Spec: corev1.ServiceSpec{
-			ClusterIP:                corev1.ClusterIPNone,
-			Selector:                 map[string]string{pods.LabelAppSelector: p.AppID, pods.LabelRole: string(pods.Driver)},
-			PublishNotReadyAddresses: true,
-			Ports:                    []corev1.ServicePort{{Name: pods.DriverPortName, Port: int32(port), Protocol: corev1.ProtocolTCP}},
-		},
-	}
-	p.ConfigMap = &corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: confMap, Namespace: ns, Labels: labels},
-		Data:       map[string]string{pods.ConfFile: config.FormatProperties(dconf.All())},
-	}
-	return p, nil
-}
-
-// credentials reads the driver's API credentials named by
-// spark.kubernetes.authenticate.driver.* into a Secret mounted in its pod,
-// and points the driver's mounted.* properties at them.
-func (p *Plan) credentials(conf, dconf *config.Conf) (*corev1.Secret, error) {
-	const prefix = "spark.kubernetes.authenticate.driver."
-	data := map[string][]byte{}
-	for _, c := range credentialKeys {
-		file := conf.String(prefix + c.suffix)
-		if file == "" {
+	for _, s := range pods.Steps {
+		if s.Objects == nil {
 			continue
 		}
-		b, err := os.ReadFile(file)
+		objs, err := s.Objects(&in, p.DriverConf)
 		if err != nil {
-			return nil, fmt.Errorf("%s%s: %w", prefix, c.suffix, err)
-		}
-		data[c.key] = b
-		dconf.Unset(prefix + c.suffix)
-		if err := dconf.Set(prefix+"mounted."+c.suffix, pods.CredentialsDir+"/"+c.key); err != nil {
 			return nil, err
 		}
+		p.Objects = append(p.Objects, objs...)
 	}
-	if tok := conf.String(prefix + "oauthToken"); tok != "" {
-		if _, ok := data["oauth-token"]; ok {
-			return nil, fmt.Errorf("%soauthToken and %soauthTokenFile: give one of them", prefix, prefix)
+	// Stage fills the init ConfigMap and Secret: the ones the driver's
+	// properties name.
+	for _, o := range p.Objects {
+		switch o := o.(type) {
+		case *corev1.ConfigMap:
+			if o.Name == p.DriverConf.String("spark.kubernetes.initContainer.configMapName") {
+				p.InitConfigMap = o
+			}
+		case *corev1.Secret:
+			if o.Name == p.DriverConf.String("spark.kubernetes.initContainer.secretName") {
+				p.InitSecret = o
+			}
 		}
-		data["oauth-token"] = []byte(tok)
-		dconf.Unset(prefix + "oauthToken")
-		if err := dconf.Set(prefix+"mounted.oauthTokenFile", pods.CredentialsDir+"/oauth-token"); err != nil {
-			return nil, err
-		}
 	}
-	if (data["client.key"] == nil) != (data["client.crt"] == nil) {
-		return nil, fmt.Errorf("%sclientKeyFile and %sclientCertFile go together: give both or neither", prefix, prefix)
-	}
-	if len(data) == 0 {
-		return nil, nil
-	}
-	return &corev1.Secret{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: metav1.ObjectMeta{Name: p.Prefix + "-kubernetes-credentials", Namespace: p.Namespace, Labels: map[string]string{pods.LabelAppSelector: p.AppID}},
-		Data:       data,
-	}, nil
+	return p, nil
 }
 
 // Stage builds and uploads what the pods must fetch (deps.Stage) and
@@ -272,7 +174,7 @@ func (p *Plan) Stage(ctx context.Context, conf *config.Conf, out io.Writer) erro
 	if err != nil {
 		return err
 	}
-	p.InitConfigMap.Data = map[string]string{deps.SpecKey: spec}
+	p.InitConfigMap.Data = map[string]string{pods.InitSpecKey: spec}
 	if p.InitSecret != nil {
 		if st.Secret == nil {
 			return fmt.Errorf("launch: the staging server gave no secret")

@@ -1,12 +1,17 @@
 package launch
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gospark/gospark/internal/config"
@@ -32,14 +37,30 @@ func TestPlanObjects(t *testing.T) {
 		t.Errorf("driver %s in %s, submission %s", p.Driver.Name, p.Namespace, p.SubmissionID())
 	}
 	c := p.Driver.Spec.Containers[0]
-	if c.Command[0] != "/opt/gospark/examples/sparkpi" || c.Args[0] != "10" {
-		t.Errorf("driver runs %v %v", c.Command, c.Args)
+	if !slices.Equal(c.Command, []string{"/opt/gospark/bin/gospark", "driver", "/opt/gospark/examples/sparkpi"}) || !slices.Equal(c.Args, []string{"10"}) {
+		t.Errorf("driver runs %q %q", c.Command, c.Args)
 	}
-	if p.Service.Spec.ClusterIP != "None" || p.Service.Spec.Selector[pods.LabelAppSelector] != p.AppID ||
-		p.Service.Spec.Selector[pods.LabelRole] != "driver" || p.Service.Spec.Ports[0].Port != DefaultDriverPort {
-		t.Errorf("service %+v", p.Service.Spec)
+	// The steps' objects, in step order, each with the application's label.
+	var names []string
+	for _, o := range p.Objects {
+		m, err := meta.Accessor(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.GetNamespace() != "jobs" || m.GetLabels()[pods.LabelAppSelector] != p.AppID {
+			t.Errorf("%T %s in %q, labels %v", o, m.GetName(), m.GetNamespace(), m.GetLabels())
+		}
+		names = append(names, fmt.Sprintf("%T %s", o, m.GetName()))
 	}
-	props, err := config.ParseProperties(strings.NewReader(p.ConfigMap.Data[pods.ConfFile]))
+	if want := []string{"*v1.Service spark-pi-1a2031afff3-driver-svc", "*v1.ConfigMap spark-pi-1a2031afff3-driver-conf"}; !slices.Equal(names, want) {
+		t.Errorf("objects %q, want %q", names, want)
+	}
+	svc := find[*corev1.Service](t, p, "driver-svc")
+	if svc.Spec.ClusterIP != "None" || svc.Spec.Selector[pods.LabelAppSelector] != p.AppID ||
+		svc.Spec.Selector[pods.LabelRole] != "driver" || svc.Spec.Ports[0].Port != DefaultDriverPort {
+		t.Errorf("service %+v", svc.Spec)
+	}
+	props, err := config.ParseProperties(strings.NewReader(find[*corev1.ConfigMap](t, p, "driver-conf").Data[pods.ConfFile]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,9 +78,25 @@ func TestPlanObjects(t *testing.T) {
 	if _, ok := props["spark.kubernetes.authenticate.submission.oauthToken"]; ok {
 		t.Error("the submitter's token is passed to the driver")
 	}
-	if p.Secret != nil {
-		t.Error("a credentials secret without driver credentials")
+	if p.InitConfigMap != nil || p.InitSecret != nil || len(p.Driver.Spec.InitContainers) != 0 {
+		t.Error("an init-container without dependencies")
 	}
+}
+
+// find returns the plan's object of type T whose name is the resource
+// prefix and suffix.
+func find[T runtime.Object](t *testing.T, p *Plan, suffix string) T {
+	t.Helper()
+	for _, o := range p.Objects {
+		if o, ok := o.(T); ok {
+			if m, err := meta.Accessor(o); err == nil && m.GetName() == p.Prefix+"-"+suffix {
+				return o
+			}
+		}
+	}
+	var zero T
+	t.Fatalf("no %T %s-%s among the plan's objects", zero, p.Prefix, suffix)
+	return zero
 }
 
 func TestPlanLongNameAndDriverCredentials(t *testing.T) {
@@ -76,25 +113,28 @@ func TestPlanLongNameAndDriverCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc := find[*corev1.Service](t, p, "driver-svc")
+	cmap := find[*corev1.ConfigMap](t, p, "driver-conf")
+	secret := find[*corev1.Secret](t, p, "kubernetes-credentials")
 	// The Service's name must be a DNS label; the others may be longer
 	// subdomains.
-	for _, n := range []string{p.Driver.Name, p.Service.Name, p.ConfigMap.Name, p.Secret.Name} {
+	for _, n := range []string{p.Driver.Name, svc.Name, cmap.Name, secret.Name} {
 		if !strings.HasPrefix(n, "a-very-long-name-a-very") {
 			t.Errorf("name %q", n)
 		}
 	}
-	if errs := validation.IsDNS1035Label(p.Service.Name); len(errs) > 0 {
-		t.Errorf("service name %q: %v", p.Service.Name, errs)
+	if errs := validation.IsDNS1035Label(svc.Name); len(errs) > 0 {
+		t.Errorf("service name %q: %v", svc.Name, errs)
 	}
-	for _, n := range []string{p.Driver.Name, p.ConfigMap.Name, p.Secret.Name} {
+	for _, n := range []string{p.Driver.Name, cmap.Name, secret.Name} {
 		if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
 			t.Errorf("name %q: %v", n, errs)
 		}
 	}
-	if string(p.Secret.Data["ca.crt"]) != "CA" || string(p.Secret.Data["oauth-token"]) != "driver-token" {
-		t.Errorf("secret data %q", p.Secret.Data)
+	if string(secret.Data["ca.crt"]) != "CA" || string(secret.Data["oauth-token"]) != "driver-token" {
+		t.Errorf("secret data %q", secret.Data)
 	}
-	cm := p.ConfigMap.Data[pods.ConfFile]
+	cm := cmap.Data[pods.ConfFile]
 	if strings.Contains(cm, "driver-token") || !strings.Contains(cm, "spark.kubernetes.authenticate.driver.mounted.oauthTokenFile="+pods.CredentialsDir+"/oauth-token") {
 		t.Errorf("driver properties:\n%s", cm)
 	}
@@ -150,7 +190,11 @@ func TestPlanWithDependencies(t *testing.T) {
 	if p.InitConfigMap == nil || p.InitSecret == nil {
 		t.Fatalf("init config map %v, secret %v", p.InitConfigMap, p.InitSecret)
 	}
-	props := p.ConfigMap.Data[pods.ConfFile]
+	if p.InitConfigMap.Name != p.Prefix+"-init-config" || p.InitSecret.Name != p.Prefix+"-init-secret" ||
+		find[*corev1.ConfigMap](t, p, "init-config") != p.InitConfigMap || find[*corev1.Secret](t, p, "init-secret") != p.InitSecret {
+		t.Errorf("init config map %s, secret %s: not the plan's objects", p.InitConfigMap.Name, p.InitSecret.Name)
+	}
+	props := find[*corev1.ConfigMap](t, p, "driver-conf").Data[pods.ConfFile]
 	for _, want := range []string{
 		"spark.files=/var/spark-data/spark-files/data.csv,/var/spark-data/spark-files/plan_test.go",
 		"spark.kubernetes.initContainer.configMapName=" + p.InitConfigMap.Name,
@@ -161,7 +205,7 @@ func TestPlanWithDependencies(t *testing.T) {
 		}
 	}
 	c := p.Driver.Spec.Containers[0]
-	if len(p.Driver.Spec.InitContainers) != 1 || c.Command[0] != "/var/spark-data/spark-jars/plan.go" || c.WorkingDir != "/var/spark-data/spark-files" {
+	if len(p.Driver.Spec.InitContainers) != 1 || c.Command[2] != "/var/spark-data/spark-jars/plan.go" || c.WorkingDir != "/var/spark-data/spark-files" {
 		t.Errorf("driver: %d init-containers, command %v, working dir %q", len(p.Driver.Spec.InitContainers), c.Command, c.WorkingDir)
 	}
 	// Only remote files: an init-container but no secret.
@@ -169,7 +213,7 @@ func TestPlanWithDependencies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.InitConfigMap == nil || p.InitSecret != nil || p.Driver.Spec.Containers[0].Command[0] != "/app" {
+	if p.InitConfigMap == nil || p.InitSecret != nil || p.Driver.Spec.Containers[0].Command[2] != "/app" {
 		t.Errorf("remote files only: config map %v, secret %v, command %v", p.InitConfigMap, p.InitSecret, p.Driver.Spec.Containers[0].Command)
 	}
 }

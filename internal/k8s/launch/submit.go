@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -23,9 +24,10 @@ import (
 // logLines is how many of the driver's last log lines a failure shows.
 const logLines = 20
 
-// Create sends the plan's objects: the driver pod first, then the Service,
-// ConfigMaps and Secrets owned by it (deleted with it). When any of them
-// fails, the driver pod is deleted again, so nothing is left behind.
+// Create sends the plan's objects: the driver pod first, then the pod
+// steps' objects (Service, ConfigMaps, Secrets) in step order, owned by it
+// (deleted with it). When any of them fails, the driver pod is deleted
+// again, so nothing is left behind.
 func Create(ctx context.Context, cs kubernetes.Interface, p *Plan) error {
 	driver, err := cs.CoreV1().Pods(p.Namespace).Create(ctx, p.Driver, metav1.CreateOptions{})
 	if err != nil {
@@ -33,42 +35,9 @@ func Create(ctx context.Context, cs kubernetes.Interface, p *Plan) error {
 	}
 	owner := metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: driver.Name, UID: driver.UID, Controller: new(true)}
 	p.Driver = driver
-	core := cs.CoreV1()
-	type owned struct {
-		what, name string
-		meta       *metav1.ObjectMeta
-		create     func() error
-	}
-	objs := []owned{{"the driver's service", p.Service.Name, &p.Service.ObjectMeta, func() error {
-		_, err := core.Services(p.Namespace).Create(ctx, p.Service, metav1.CreateOptions{})
-		return err
-	}}}
-	for _, c := range []struct {
-		what string
-		cm   *corev1.ConfigMap
-	}{{"the driver's config map", p.ConfigMap}, {"the init-container's config map", p.InitConfigMap}} {
-		if c.cm != nil {
-			objs = append(objs, owned{c.what, c.cm.Name, &c.cm.ObjectMeta, func() error {
-				_, err := core.ConfigMaps(p.Namespace).Create(ctx, c.cm, metav1.CreateOptions{})
-				return err
-			}})
-		}
-	}
-	for _, c := range []struct {
-		what string
-		s    *corev1.Secret
-	}{{"the driver's credentials secret", p.Secret}, {"the init-container's secret", p.InitSecret}} {
-		if c.s != nil {
-			objs = append(objs, owned{c.what, c.s.Name, &c.s.ObjectMeta, func() error {
-				_, err := core.Secrets(p.Namespace).Create(ctx, c.s, metav1.CreateOptions{})
-				return err
-			}})
-		}
-	}
-	for _, o := range objs {
-		o.meta.OwnerReferences = []metav1.OwnerReference{owner}
-		if err := o.create(); err != nil {
-			cause := fmt.Errorf("creating %s %s: %w", o.what, o.name, err)
+	for _, obj := range p.Objects {
+		if kind, name, err := createOwned(ctx, cs, p.Namespace, obj, owner); err != nil {
+			cause := fmt.Errorf("creating %s %s: %w", kind, name, err)
 			if err := deleteDriver(ctx, cs, p.Namespace, driver.Name); err != nil {
 				return fmt.Errorf("%w (and deleting driver pod %s again failed: %w)", cause, driver.Name, err)
 			}
@@ -76,6 +45,29 @@ func Create(ctx context.Context, cs kubernetes.Interface, p *Plan) error {
 		}
 	}
 	return nil
+}
+
+// createOwned creates one of the driver's objects with owner as its owner,
+// returning its kind and name for messages.
+func createOwned(ctx context.Context, cs kubernetes.Interface, ns string, obj runtime.Object, owner metav1.OwnerReference) (kind, name string, err error) {
+	core := cs.CoreV1()
+	opts := metav1.CreateOptions{}
+	switch o := obj.(type) {
+	case *corev1.Service:
+		o.OwnerReferences = []metav1.OwnerReference{owner}
+		_, err = core.Services(ns).Create(ctx, o, opts)
+		return "service", o.Name, err
+	case *corev1.ConfigMap:
+		o.OwnerReferences = []metav1.OwnerReference{owner}
+		_, err = core.ConfigMaps(ns).Create(ctx, o, opts)
+		return "config map", o.Name, err
+	case *corev1.Secret:
+		o.OwnerReferences = []metav1.OwnerReference{owner}
+		_, err = core.Secrets(ns).Create(ctx, o, opts)
+		return "secret", o.Name, err
+	default:
+		return fmt.Sprintf("%T", obj), "", fmt.Errorf("launch: no way to create a %T", obj)
+	}
 }
 
 // Submit stages the dependencies (Plan.Stage), creates the plan's objects and, when the plan waits, follows the

@@ -1,7 +1,3 @@
-// Package pods builds the driver and executor pods of an application from
-// its configuration. One builder serves both roles; it is a list of small
-// steps, one per concern (image, labels, environment, resources, ...),
-// each tested alone and together through golden files.
 package pods
 
 import (
@@ -14,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gospark/gospark/internal/config"
@@ -51,22 +48,38 @@ type Input struct {
 	Args       []string
 	Env        []corev1.EnvVar // set by the caller (role, driver URL, ...), before the user's
 	Owner      *metav1.OwnerReference
-	// Command is the program the container runs (the application binary
-	// inside the image); Args its arguments.
+	// Command is the application: its binary inside the image (and any
+	// fixed arguments before Args). Executors run it directly; the driver
+	// runs it through "gospark driver" (see the command step).
 	Command []string
-	// DriverPort is the port the driver listens on for executors (driver
-	// only; 0 means none is declared).
-	DriverPort int
-	// ConfigMap names the ConfigMap that holds the driver's properties
-	// (driver only); it is mounted at ConfDir.
-	ConfigMap string
-	// CredentialsSecret names the Secret with the driver's API server
-	// credentials (driver only); it is mounted at CredentialsDir.
-	CredentialsSecret string
+	// Prefix is the resource prefix of a submission (driver only): the
+	// driver's Service, ConfigMaps and Secrets are named from it. A driver
+	// pod built without one gets none of them (a pod alone, as in tests).
+	Prefix string
+	// Dependencies are what the driver's init-container fetches (driver
+	// only; nil when everything is in the image). Executors get the
+	// init-container the driver's configuration names.
+	Dependencies *Dependencies
+}
+
+// submission tells whether in is the driver pod of a submission, the one
+// that has a Service, ConfigMaps and Secrets named from in.Prefix.
+func submission(in *Input) bool { return in.Role == Driver && in.Prefix != "" }
+
+// objectMeta is the metadata of an object the driver pod needs: named
+// from the resource prefix, in its namespace, with the application's
+// label.
+func objectMeta(in *Input, suffix string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: in.Prefix + suffix, Namespace: in.Namespace, Labels: map[string]string{LabelAppSelector: in.AppID}}
 }
 
 // Paths inside the pods.
 const (
+	// GosparkBin is the gospark command, the entrypoint of gospark's
+	// images: the driver runs "gospark driver", the init-container
+	// "gospark init". It must equal internal/image's BinPath (a test in
+	// internal/k8s/launch checks it; pods does not import image).
+	GosparkBin = "/opt/gospark/bin/gospark"
 	// ConfDir holds the driver's properties, ConfFile in it.
 	ConfDir  = "/opt/gospark/conf"
 	ConfFile = "spark.properties"
@@ -79,33 +92,68 @@ const (
 	DriverPortName = "driver-rpc-port"
 )
 
-// Step adds one concern to the pod.
+// A Step carries one concern of the pods whole, as Spark's
+// KubernetesFeatureConfigStep: its change to a pod, the properties it adds
+// to the driver's configuration, and the objects the driver pod needs.
+// Pod is always set; Properties and Objects are nil for a concern that
+// only changes the pod, and do nothing but for the driver pod of a
+// submission (Input.Prefix set).
 type Step struct {
-	Name  string
-	Apply func(in *Input, p *corev1.Pod) error
+	Name string
+	// Pod changes the pod being built (Build; both roles).
+	Pod func(in *Input, p *corev1.Pod) error
+	// Properties sets (or unsets) properties of driver, the driver's
+	// configuration: a copy of in.Conf that every step changes in turn
+	// before the driver pod is built, and that the driver reads in its pod
+	// (the driver configuration step's ConfigMap).
+	Properties func(in *Input, driver *config.Conf) error
+	// Objects returns what the driver pod needs besides itself; submit
+	// creates them after the pod, owned by it. driver is the driver's
+	// configuration once every step's Properties ran.
+	Objects func(in *Input, driver *config.Conf) ([]runtime.Object, error)
 }
 
-// Steps are the builder's steps, in order.
+// Steps are the builder's steps, in order. The order is the order of the
+// containers' environment variables, volumes and mounts, and the order in
+// which submit creates the objects.
 var Steps = []Step{
-	{"metadata", metadata},
-	{"image", image},
-	{"command", command},
-	{"local dir", localDir},
-	{"driver configuration", driverConf},
-	{"driver credentials", driverCredentials},
-	{"labels and annotations", labelsAndAnnotations},
-	{"environment", environment},
-	{"node selector", nodeSelector},
-	{"resources", resources},
-	{"service account", serviceAccount},
-	{"secrets", secrets},
-	{"volumes", volumes},
+	{Name: "metadata", Pod: metadata, Properties: metadataProperties},
+	{Name: "image", Pod: image},
+	{Name: "command", Pod: command},
+	{Name: "local dir", Pod: localDir},
+	serviceStep,
+	driverConfStep,
+	credentialsStep,
+	{Name: "labels and annotations", Pod: labelsAndAnnotations},
+	{Name: "environment", Pod: environment},
+	{Name: "node selector", Pod: nodeSelector},
+	{Name: "resources", Pod: resources},
+	{Name: "service account", Pod: serviceAccount},
+	{Name: "secrets", Pod: secrets},
+	{Name: "volumes", Pod: volumes},
 	// After volumes: the init-container gets the main container's mounts.
-	{"init-container", initContainer},
+	initStep,
 }
 
-// Build makes the pod; an invalid property fails naming it.
+// Build makes the pod, running every step's Pod; an invalid property
+// fails naming it. The driver's configuration and objects are the caller's
+// to collect (Step.Properties, Step.Objects).
 func Build(in Input) (*corev1.Pod, error) {
+	p, err := newPod(&in)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range Steps {
+		if err := s.Pod(&in, p); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// newPod is the pod before any step: one container, named for the role,
+// with the application's arguments.
+func newPod(in *Input) (*corev1.Pod, error) {
 	if in.Role != Driver && in.Role != Executor {
 		return nil, fmt.Errorf("pods: unknown role %q", in.Role)
 	}
@@ -113,7 +161,7 @@ func Build(in Input) (*corev1.Pod, error) {
 	if in.Role == Driver {
 		name = DriverContainer
 	}
-	p := &corev1.Pod{
+	return &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		Spec: corev1.PodSpec{
 			RestartPolicy: corev1.RestartPolicyNever,
@@ -121,13 +169,7 @@ func Build(in Input) (*corev1.Pod, error) {
 			// Executors reach the driver through its Service's DNS name.
 			EnableServiceLinks: new(false),
 		},
-	}
-	for _, s := range Steps {
-		if err := s.Apply(&in, p); err != nil {
-			return nil, err
-		}
-	}
-	return p, nil
+	}, nil
 }
 
 // prop is a property name for the pod's role: prop(in, "spark.kubernetes.%s.label.").
@@ -146,6 +188,39 @@ func metadata(in *Input, p *corev1.Pod) error {
 		p.OwnerReferences = []metav1.OwnerReference{*in.Owner}
 	}
 	p.Spec.Hostname = ""
+	return nil
+}
+
+// metadataProperties tells the driver who it is: its application, pod and
+// namespace, the prefix of its executors' pod names
+// (spark.kubernetes.executor.podNamePrefix, else the resource prefix), and
+// that it runs in the cluster.
+func metadataProperties(in *Input, driver *config.Conf) error {
+	if !submission(in) {
+		return nil
+	}
+	execPrefix := in.Conf.String("spark.kubernetes.executor.podNamePrefix")
+	if execPrefix == "" {
+		execPrefix = in.Prefix
+	} else if errs := validation.IsDNS1123Label(ExecutorPodName(execPrefix, "99999")); len(errs) > 0 {
+		return fmt.Errorf("spark.kubernetes.executor.podNamePrefix=%q: executor pod names made from it are invalid: %s", execPrefix, strings.Join(errs, "; "))
+	}
+	return set(driver,
+		"spark.app.id", in.AppID,
+		"spark.app.name", in.Conf.String("spark.app.name"),
+		"spark.kubernetes.namespace", in.Namespace,
+		"spark.kubernetes.driver.pod.name", in.Name,
+		"spark.kubernetes.executor.podNamePrefix", execPrefix,
+		"spark.submit.deployMode", "cluster")
+}
+
+// set sets name-value pairs of c in order.
+func set(c *config.Conf, kv ...string) error {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if err := c.Set(kv[i], kv[i+1]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -379,11 +454,18 @@ func volumes(in *Input, p *corev1.Pod) error {
 	return nil
 }
 
+// command runs the application. Executors run its binary directly; the
+// driver runs it through the image's entrypoint, "gospark driver <app>
+// <args>", as Spark's driver pod runs its entrypoint with "driver".
 func command(in *Input, p *corev1.Pod) error {
 	if len(in.Command) == 0 {
 		return fmt.Errorf("pods: the %s pod has no program to run", in.Role)
 	}
-	p.Spec.Containers[0].Command = in.Command
+	ctr := &p.Spec.Containers[0]
+	ctr.Command = in.Command
+	if in.Role == Driver {
+		ctr.Command = append([]string{GosparkBin, "driver"}, in.Command...)
+	}
 	return nil
 }
 
@@ -396,39 +478,5 @@ func localDir(in *Input, p *corev1.Pod) error {
 	ctr := &p.Spec.Containers[0]
 	ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: LocalDir})
 	ctr.Env = append(ctr.Env, corev1.EnvVar{Name: "SPARK_LOCAL_DIRS", Value: LocalDir})
-	return nil
-}
-
-// driverConf mounts the driver's properties and declares its port.
-func driverConf(in *Input, p *corev1.Pod) error {
-	if in.Role != Driver {
-		return nil
-	}
-	ctr := &p.Spec.Containers[0]
-	if in.DriverPort > 0 {
-		ctr.Ports = append(ctr.Ports, corev1.ContainerPort{Name: DriverPortName, ContainerPort: int32(in.DriverPort), Protocol: corev1.ProtocolTCP})
-	}
-	if in.ConfigMap == "" {
-		return nil
-	}
-	const vol = "spark-conf-volume"
-	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{
-		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: in.ConfigMap}}}})
-	ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: vol, MountPath: ConfDir, ReadOnly: true})
-	ctr.Env = append(ctr.Env, corev1.EnvVar{Name: config.EnvConfFile, Value: ConfDir + "/" + ConfFile})
-	return nil
-}
-
-// driverCredentials mounts the Secret with the driver's credentials for
-// the API server.
-func driverCredentials(in *Input, p *corev1.Pod) error {
-	if in.Role != Driver || in.CredentialsSecret == "" {
-		return nil
-	}
-	const vol = "kubernetes-credentials"
-	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{
-		Secret: &corev1.SecretVolumeSource{SecretName: in.CredentialsSecret}}})
-	ctr := &p.Spec.Containers[0]
-	ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: vol, MountPath: CredentialsDir, ReadOnly: true})
 	return nil
 }

@@ -41,6 +41,7 @@ func full(t *testing.T) *config.Conf {
 		"spark.kubernetes.executor.request.cores", "100m",
 		"spark.kubernetes.executor.limit.cores", "2",
 		"spark.kubernetes.authenticate.driver.serviceAccountName", "spark",
+		"spark.kubernetes.authenticate.driver.oauthToken", "driver-token",
 		"spark.kubernetes.driver.secrets.creds", "/etc/creds",
 		"spark.kubernetes.executor.volumes.emptyDir.scratch.mount.path", "/scratch",
 		"spark.kubernetes.executor.volumes.emptyDir.scratch.options.medium", "Memory",
@@ -74,8 +75,8 @@ func golden(t *testing.T, name string, p *corev1.Pod) {
 func TestGoldenPods(t *testing.T) {
 	owner := &metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: "pi-driver", UID: "uid-1"}
 	d, err := Build(Input{Conf: full(t), Role: Driver, AppID: "spark-app-1", Name: "pi-driver", Namespace: "jobs",
-		Command: []string{"/opt/gospark/examples/sparkpi"}, Args: []string{"10"}, DriverPort: 7078,
-		ConfigMap: "pi-driver-conf", CredentialsSecret: "pi-driver-credentials", Env: []corev1.EnvVar{{Name: "GOSPARK_ROLE", Value: "driver"}}})
+		Command: []string{"/opt/gospark/examples/sparkpi"}, Args: []string{"10"}, Prefix: "pi",
+		Env: []corev1.EnvVar{{Name: "GOSPARK_ROLE", Value: "driver"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

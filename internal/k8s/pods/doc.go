@@ -1,0 +1,21 @@
+// Package pods builds the driver and executor pods of an application from
+// its configuration, as a list of steps (Steps), one per concern: image,
+// command, labels, environment, resources, volumes, the driver's Service,
+// its configuration, its credentials, the init-container, ...
+//
+// A Step carries its concern whole, as Spark's KubernetesFeatureConfigStep
+// does: its change to a pod (Pod, run by Build for both roles), the
+// properties it adds to or removes from the driver's configuration
+// (Properties), and the objects the driver pod needs besides itself
+// (Objects: a Service, ConfigMaps, Secrets). gospark submit
+// (internal/k8s/launch) runs every step's Properties on a copy of the
+// submission's configuration, builds the driver pod, then collects every
+// step's Objects and creates them owned by the driver pod. In the driver,
+// executor pods are built from the driver's configuration with Build
+// alone: what submit told the driver (the init ConfigMap's name, ...) is
+// how the executors get the same concerns.
+//
+// Each step is tested alone (its pod change, objects and properties), and
+// the whole builder through golden files (testdata/*.yaml, rewritten with
+// go test ./internal/k8s/pods -update).
+package pods
