@@ -8,7 +8,9 @@ package client
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -82,6 +84,7 @@ func Config(conf *config.Conf, apiServer string) (*rest.Config, error) {
 		return nil, errors.New("no Kubernetes API server: give --master k8s://<api server> or a kubeconfig")
 	}
 	cfg.UserAgent = "gospark"
+	withRetries(cfg, conf, "spark.kubernetes.submission.")
 	return cfg, nil
 }
 
@@ -133,6 +136,7 @@ func DriverConfig(conf *config.Conf) (*rest.Config, error) {
 		}
 		cfg.BearerTokenFile = token
 	}
+	withRetries(cfg, conf, "spark.kubernetes.driver.")
 	return cfg, nil
 }
 
@@ -180,5 +184,47 @@ func StagingServerConfig(conf *config.Conf) (*rest.Config, error) {
 	if token == "" && tokenFile == "" && cert == "" {
 		return nil, fmt.Errorf("%w: set %soauthTokenFile (or oauthToken, or clientCertFile and clientKeyFile), or run it in a pod with %suseServiceAccountCredentials=true", ErrNoCredentials, prefix, prefix)
 	}
+	withRetries(cfg, conf, "")
 	return cfg, nil
+}
+
+// defaultTimeout is Spark's default for its connection and request
+// timeouts of the Kubernetes client (10000 ms).
+const defaultTimeout = 10 * time.Second
+
+// withRetries makes cfg's clients retry transient failures
+// (DefaultRetryPolicy) with prefix's connectionTimeout as the dial timeout
+// (DNS lookup included) and its requestTimeout as the bound of each
+// attempt: spark.kubernetes.submission.* for gospark submit,
+// spark.kubernetes.driver.* for the driver; with prefix "", Spark's
+// defaults. cfg.Timeout stays 0, as it would cut watches.
+func withRetries(cfg *rest.Config, conf *config.Conf, prefix string) {
+	connect, request := defaultTimeout, defaultTimeout
+	if prefix != "" {
+		connect = timeoutProperty(conf, prefix+"connectionTimeout")
+		request = timeoutProperty(conf, prefix+"requestTimeout")
+	}
+	cfg.Dial = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+	p := DefaultRetryPolicy()
+	p.RequestTimeout = request
+	WrapRetries(cfg, p)
+}
+
+// timeoutProperty is the timeout property name: a Duration, or an Int in
+// milliseconds as Spark declares it; defaultTimeout while internal/config
+// does not declare it, or when it is not positive.
+func timeoutProperty(conf *config.Conf, name string) time.Duration {
+	p, ok := config.Lookup(name)
+	var d time.Duration
+	switch {
+	case !ok:
+	case p.Kind == config.Duration:
+		d = conf.Duration(name)
+	case p.Kind == config.Int:
+		d = time.Duration(conf.Int(name)) * time.Millisecond
+	}
+	if d <= 0 {
+		return defaultTimeout
+	}
+	return d
 }
