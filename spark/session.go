@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/gospark/gospark/internal/cluster"
+	"github.com/gospark/gospark/internal/clustermgr"
 	"github.com/gospark/gospark/internal/compress"
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/executor"
-	"github.com/gospark/gospark/internal/k8s/executors"
+	"github.com/gospark/gospark/internal/launch"
 	"github.com/gospark/gospark/internal/master"
 	"github.com/gospark/gospark/internal/memory"
 	"github.com/gospark/gospark/internal/progress"
@@ -29,6 +30,10 @@ import (
 
 // Session is a running application's driver (Spark's SparkContext): it owns
 // the scheduler, the executors and the application's local directory.
+//
+// In an executor process the same type holds the plans the executor
+// rebuilt from the driver's calls (remote is set, and the driver-side
+// fields are not).
 type Session struct {
 	conf     *config.Conf
 	master   master.Master
@@ -40,9 +45,8 @@ type Session struct {
 	env      *task.Env
 	backend  scheduler.Backend
 	local    *executor.Local    // local[N]: tasks run here
-	driver   *cluster.Driver    // local-cluster: the executors' endpoint
-	procs    *cluster.Local     // local-cluster: the executor processes
-	pods     *executors.Manager // k8s: the executor pods
+	driver   *cluster.Driver    // other masters: the executors' endpoint
+	cm       clustermgr.Manager // other masters: who starts the executors
 	secret   string             // spark.authenticate's secret, given or made up
 	tasks    *scheduler.TaskScheduler
 	tracker  *scheduler.MapOutputTracker
@@ -54,6 +58,11 @@ type Session struct {
 	// can be started); fail cancels it with the reason.
 	fatal context.Context
 	fail  func(error)
+	// stopping is cancelled by Stop, with errStopped: running actions fail.
+	stopping context.Context
+	stop     func()
+	// registrations is signalled when an executor registers.
+	registrations notifier
 
 	started time.Time   // when the session started
 	ready   atomic.Bool // enough executors registered (waitForExecutors)
@@ -71,11 +80,8 @@ type Session struct {
 	// and the broadcast values they may ask for.
 	sentCalls  map[string]int
 	broadcasts map[int64]func() ([]byte, error)
-	// Executor process: the link to the driver, replay progress and the
-	// broadcast values fetched.
-	exec    *cluster.Executor
-	catchup replayState
-	bcasts  map[int64][]byte
+	// remote is the executor runtime, in an executor process.
+	remote *executorRuntime
 }
 
 // SessionOption configures a Session.
@@ -101,7 +107,7 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spark: configuration from gospark submit: %w", err)
 	}
-	if os.Getenv(cluster.EnvRole) == cluster.RoleExecutor {
+	if launch.IsExecutor() {
 		// The driver's configuration, as it passed it: the options are the
 		// driver's business.
 		m, err := master.Parse(conf.String("spark.master"))
@@ -118,11 +124,6 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 	m, err := master.Parse(conf.String("spark.master"))
 	if err != nil {
 		return nil, fmt.Errorf("spark: %w", err)
-	}
-	if m.Kind == master.Kubernetes {
-		if err := checkKubernetesDriver(conf, m.Raw); err != nil {
-			return nil, err
-		}
 	}
 	freezeRegistry()
 	s := newSessionState(conf, m)
@@ -150,10 +151,12 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 
 func newSessionState(conf *config.Conf, m master.Master) *Session {
 	fatal, cancel := context.WithCancelCause(context.Background())
+	stopping, stop := context.WithCancelCause(context.Background())
 	return &Session{conf: conf, master: m, accums: make(map[int64]accumSink), datasets: make(map[int64]any),
 		shuffles: make(map[int64]*scheduler.ShuffleDep), sentCalls: make(map[string]int),
-		broadcasts: make(map[int64]func() ([]byte, error)), bcasts: make(map[int64][]byte),
-		fatal: fatal, fail: func(err error) { cancel(err) }}
+		broadcasts: make(map[int64]func() ([]byte, error)),
+		fatal:      fatal, fail: func(err error) { cancel(err) },
+		stopping: stopping, stop: func() { stop(errStopped) }}
 }
 
 func newLogger(conf *config.Conf) *slog.Logger {
@@ -197,6 +200,13 @@ func (s *Session) start(ctx context.Context) error {
 		listener = s.console
 	}
 	if s.master.Kind != master.Local {
+		// The manager first: a master no linked manager serves, or a
+		// Kubernetes driver outside its pod, fails before anything listens.
+		cm, err := clustermgr.New(s.master, conf, s.log)
+		if err != nil {
+			return fmt.Errorf("spark: %w", err)
+		}
+		s.cm = cm
 		if err := s.startDriverEndpoint(); err != nil {
 			return err
 		}
@@ -211,11 +221,8 @@ func (s *Session) start(ctx context.Context) error {
 		OnAccums:         s.applyAccums,
 		Log:              s.log,
 	})
-	switch s.master.Kind {
-	case master.LocalCluster:
-		return s.startExecutorProcesses()
-	case master.Kubernetes:
-		return s.startExecutorPods()
+	if s.cm != nil {
+		return s.startExecutors(ctx)
 	}
 	return nil
 }
@@ -381,8 +388,12 @@ func (s *Session) replay(inv invocation) error {
 	return nil
 }
 
-// errStopped is the error of using a stopped session.
-var errStopped = errors.New("spark: session is stopped")
+// ErrStopped is the error of using a stopped session, and of an action
+// that was running when the session stopped.
+var ErrStopped = errors.New("spark: session is stopped")
+
+// errStopped is ErrStopped.
+var errStopped = ErrStopped
 
 func (s *Session) usable() error {
 	if s == nil {
@@ -406,6 +417,7 @@ func (s *Session) Stop() error {
 	}
 	s.stopped = true
 	s.mu.Unlock()
+	s.stop() // running actions fail with ErrStopped
 	if s.local != nil {
 		s.local.Wait()
 	}
@@ -447,5 +459,30 @@ func (s *Session) applyAccums(updates map[int64]any) {
 			continue
 		}
 		a.apply(v)
+	}
+}
+
+// notifier wakes whoever waits for a change.
+type notifier struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// wait returns a channel closed at the next notify.
+func (n *notifier) wait() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.ch == nil {
+		n.ch = make(chan struct{})
+	}
+	return n.ch
+}
+
+func (n *notifier) notify() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.ch != nil {
+		close(n.ch)
+		n.ch = nil
 	}
 }

@@ -158,11 +158,11 @@ func NewBroadcast[T any](s *Session, v T) (*Broadcast[T], error) {
 // the driver the first time; a failure to fetch it panics, which fails the
 // task.
 func (b *Broadcast[T]) Value() T {
-	if b.sess == nil || b.sess.exec == nil {
+	if b.sess == nil || b.sess.remote == nil {
 		return b.value
 	}
 	b.once.Do(func() {
-		p, err := b.sess.broadcastBytes(b.id)
+		p, err := b.sess.remote.broadcastBytes(b.sess.stopping, b.id)
 		if err != nil {
 			b.err = err
 			return

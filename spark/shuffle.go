@@ -53,7 +53,7 @@ func newShuffleDep[S any](p *Plan, parent *node, n int, enc codec.Codec[S], part
 
 // readShuffle streams reduce partition part of a shuffle to sink.
 func readShuffle[S any](ctx context.Context, tc *task.Context, dep *scheduler.ShuffleDep, enc codec.Codec[S], part int, sink func([]S) error) error {
-	statuses, err := tc.Env.MapOutputs.Statuses(dep.ID)
+	statuses, err := tc.Env.MapOutputs.Statuses(ctx, dep.ID)
 	if err != nil {
 		return err
 	}

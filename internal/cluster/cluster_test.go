@@ -71,7 +71,7 @@ func startDriver(t *testing.T, secret string, timeout time.Duration) *testDriver
 		AppID: "app-test", Addr: "127.0.0.1:0", Sec: &rpc.Security{Secret: []byte(secret), Timeout: 5 * time.Second},
 		Timeout: timeout, Parallelism: 2,
 		Encode: func(t *scheduler.Task, _ string) ([]byte, error) { return t.Action.Spec, nil },
-		Statuses: func(id int64) ([]*shuffle.MapStatus, error) {
+		Statuses: func(_ context.Context, id int64) ([]*shuffle.MapStatus, error) {
 			return []*shuffle.MapStatus{{ShuffleID: id, MapIndex: 0, ExecutorID: "9"}}, nil
 		},
 		Broadcast:    func(id int64) ([]byte, error) { return []byte("value"), nil },
@@ -332,7 +332,7 @@ func TestExecutorAsksDriverForStatusesAndBroadcasts(t *testing.T) {
 			func(x *Executor) (Runner, error) { xs <- x; return echoRunner{}, nil })
 	}()
 	x := wait(t, xs, "executor")
-	sts, err := x.Statuses(42)
+	sts, err := x.Statuses(context.Background(), 42)
 	if err != nil || len(sts) != 1 || sts[0].ShuffleID != 42 || sts[0].ExecutorID != "9" {
 		t.Fatalf("statuses %+v, %v", sts, err)
 	}

@@ -33,13 +33,16 @@ type DriverOptions struct {
 	// only what that executor has not seen yet.
 	Encode func(t *scheduler.Task, executorID string) ([]byte, error)
 	// Statuses answers executors asking where a shuffle's map outputs are.
-	Statuses func(shuffleID int64) ([]*shuffle.MapStatus, error)
+	Statuses func(ctx context.Context, shuffleID int64) ([]*shuffle.MapStatus, error)
 	// Broadcast answers executors asking for a broadcast value.
 	Broadcast func(id int64) ([]byte, error)
 	// OnRegistered and OnLost hear about executors coming and going.
 	OnRegistered func(id string)
 	OnLost       func(id, reason string)
-	Log          *slog.Logger
+	// OnSilent hears of an executor declared lost because it stopped
+	// answering (it may still run, and should be killed).
+	OnSilent func(id string)
+	Log      *slog.Logger
 }
 
 // Driver is the driver's endpoint: executors connect to it, register and
@@ -67,6 +70,7 @@ type remoteExec struct {
 	lastSeen  time.Time
 	running   map[int64]*runningTask
 	gone      bool
+	closed    chan struct{} // closed when gone
 }
 
 type runningTask struct {
@@ -210,7 +214,8 @@ func (d *Driver) serve(c net.Conn) {
 	}
 	_ = c.SetReadDeadline(time.Time{})
 	e := &remoteExec{id: reg.ExecutorID, cores: max(reg.Cores, 1), blockAddr: reg.BlockAddr, pid: reg.PID,
-		localDir: reg.LocalDir, conn: conn, lastSeen: time.Now(), running: make(map[int64]*runningTask)}
+		localDir: reg.LocalDir, conn: conn, lastSeen: time.Now(), running: make(map[int64]*runningTask),
+		closed: make(chan struct{})}
 	d.mu.Lock()
 	if old := d.execs[e.id]; d.stopped || (old != nil && !old.gone) {
 		d.mu.Unlock()
@@ -305,7 +310,7 @@ func (d *Driver) answer(conn *rpc.Conn, m message) {
 	case m.BroadcastID != 0:
 		resp.Data, err = d.opts.Broadcast(m.BroadcastID)
 	default:
-		resp.Statuses, err = d.opts.Statuses(m.ShuffleID)
+		resp.Statuses, err = d.opts.Statuses(context.Background(), m.ShuffleID)
 		var ff *shuffle.FetchFailedError
 		if errors.As(err, &ff) {
 			resp.Statuses = nil
@@ -374,11 +379,15 @@ func (d *Driver) monitor() {
 		d.mu.Unlock()
 		for _, e := range late {
 			d.lose(e, fmt.Sprintf("no heartbeat for %s (spark.network.timeout)", d.opts.Timeout))
+			if d.opts.OnSilent != nil {
+				d.opts.OnSilent(e.id)
+			}
 		}
 	}
 }
 
-// lose forgets an executor and fails its running tasks.
+// lose forgets an executor and fails its running tasks, also when the
+// driver is stopping: every launched task gets its result.
 func (d *Driver) lose(e *remoteExec, reason string) {
 	d.mu.Lock()
 	if e.gone {
@@ -386,6 +395,7 @@ func (d *Driver) lose(e *remoteExec, reason string) {
 		return
 	}
 	e.gone = true
+	close(e.closed)
 	for id, holders := range d.blocks {
 		delete(holders, e.id)
 		if len(holders) == 0 {
@@ -398,9 +408,8 @@ func (d *Driver) lose(e *remoteExec, reason string) {
 	d.mu.Unlock()
 	e.conn.Close()
 	if stopped {
-		return
-	}
-	if d.opts.OnLost != nil {
+		reason = "the driver stopped: " + reason
+	} else if d.opts.OnLost != nil {
 		d.opts.OnLost(e.id, reason)
 	}
 	ids := make([]int64, 0, len(running))
@@ -442,29 +451,13 @@ func (d *Driver) Stop(timeout time.Duration) {
 	for _, e := range live {
 		select {
 		case <-deadline:
-		case <-d.closed(e):
+		case <-e.closed:
 		}
-		e.conn.Close()
+		// Tasks still running when the executor did not leave in time
+		// fail now: nobody waits for a result that cannot come.
+		d.lose(e, "application finished")
 	}
 	d.wg.Wait()
-}
-
-// closed is done when the executor's connection has ended.
-func (d *Driver) closed(e *remoteExec) <-chan struct{} {
-	ch := make(chan struct{})
-	go func() {
-		defer close(ch)
-		for {
-			d.mu.Lock()
-			gone := e.gone
-			d.mu.Unlock()
-			if gone {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	return ch
 }
 
 // Lose declares an executor lost (its pod ended, for instance) before its

@@ -281,8 +281,8 @@ func (x *Executor) request(ctx context.Context, m *message) (*message, error) {
 }
 
 // Statuses implements task.MapOutputs by asking the driver.
-func (x *Executor) Statuses(shuffleID int64) ([]*shuffle.MapStatus, error) {
-	r, err := x.request(context.Background(), &message{ShuffleID: shuffleID})
+func (x *Executor) Statuses(ctx context.Context, shuffleID int64) ([]*shuffle.MapStatus, error) {
+	r, err := x.request(ctx, &message{ShuffleID: shuffleID})
 	if err != nil {
 		return nil, &shuffle.FetchFailedError{ShuffleID: shuffleID, MapIndex: -1, Err: err}
 	}

@@ -1,8 +1,9 @@
 // Package cluster runs tasks in executor processes: the driver's endpoint
-// (a scheduler.Backend), the executor's runtime, the block server and the
-// network fetcher between executors, and the launcher of local-cluster
-// executors. It does not know what a task computes: the spark package
-// encodes tasks for executors and runs them there (Encoder, Runner).
+// (a scheduler.Backend), the executor's side of the connection, the block
+// server and the network fetcher between executors. It does not know what
+// a task computes, nor who starts the executors: the spark package encodes
+// tasks for executors and runs them there (Encoder, Runner), and a
+// cluster manager (internal/clustermgr) starts the processes.
 package cluster
 
 import (
@@ -13,18 +14,6 @@ import (
 
 	"github.com/gospark/gospark/internal/shuffle"
 	"github.com/gospark/gospark/internal/storage"
-)
-
-// Environment variables that start the application binary as an executor.
-const (
-	EnvRole       = "GOSPARK_ROLE" // "executor"
-	EnvExecutorID = "GOSPARK_EXECUTOR_ID"
-	EnvDriverURL  = "GOSPARK_DRIVER_URL" // host:port of the driver endpoint
-	EnvSecret     = "GOSPARK_AUTH_SECRET"
-	EnvAppID      = "GOSPARK_APP_ID"
-	EnvCores      = "GOSPARK_EXECUTOR_CORES"
-	EnvBindHost   = "GOSPARK_EXECUTOR_BIND_HOST"
-	RoleExecutor  = "executor"
 )
 
 type msgKind int

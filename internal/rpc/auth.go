@@ -200,6 +200,18 @@ func (s *Security) Dial(network, addr string) (net.Conn, error) {
 	return out, nil
 }
 
+// Client runs the client side of the handshake on an open connection and
+// returns the connection to use. On error the connection is closed.
+func (s *Security) Client(c net.Conn) (net.Conn, error) {
+	out, err := s.connect(c)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	_ = out.SetDeadline(time.Time{})
+	return out, nil
+}
+
 func (s *Security) connect(c net.Conn) (net.Conn, error) {
 	s.deadline(c)
 	if s.Encrypt {

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -96,7 +97,7 @@ func (m *MapOutputTracker) Missing(shuffleID int64, numMaps int) []int {
 
 // Statuses returns every map output of a shuffle; it fails when one is
 // missing (a reducer cannot run before its map stage completed).
-func (m *MapOutputTracker) Statuses(shuffleID int64) ([]*shuffle.MapStatus, error) {
+func (m *MapOutputTracker) Statuses(_ context.Context, shuffleID int64) ([]*shuffle.MapStatus, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	outs, ok := m.outputs[shuffleID]

@@ -16,12 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/launch"
 )
-
-// EnvRole is the environment variable that tells an application binary
-// which role it runs in; gospark submit starts it as the driver.
-const EnvRole = "GOSPARK_ROLE"
 
 // stopGrace is how long a child may take to exit after SIGTERM when ctx is
 // cancelled, before it is killed.
@@ -86,8 +82,8 @@ func Run(ctx context.Context, s *Submission, stdout, stderr io.Writer) (int, err
 	cmd.Stdin = os.Stdin
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
-	cmd.Env = append(withoutVars(os.Environ(), config.EnvConf, EnvRole),
-		config.EnvConf+"="+s.Conf.Encode(), EnvRole+"=driver")
+	cmd.Env = append(launch.Without(os.Environ()),
+		launch.EnvConf+"="+s.Conf.Encode(), launch.EnvRole+"="+launch.RoleDriver)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = stopGrace
 
@@ -118,23 +114,6 @@ func exitCode(err error) (int, error) {
 		return ee.ExitCode(), nil
 	}
 	return 1, fmt.Errorf("running the application: %w", err)
-}
-
-func withoutVars(env []string, names ...string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		keep := true
-		for _, n := range names {
-			if name == n {
-				keep = false
-			}
-		}
-		if keep {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // binary returns the executable to run: the primary resource itself when it

@@ -36,7 +36,7 @@ func (k Kind) String() string {
 // MapOutputs finds the registered map outputs of a shuffle, one per map
 // partition, for reducers.
 type MapOutputs interface {
-	Statuses(shuffleID int64) ([]*shuffle.MapStatus, error)
+	Statuses(ctx context.Context, shuffleID int64) ([]*shuffle.MapStatus, error)
 }
 
 // Env is an executor's environment, shared by all tasks it runs.

@@ -70,7 +70,7 @@ func TestSeedStagingServerFlow(t *testing.T) {
 		t.Errorf("driver log lacks %q:\n%s", "Pi is roughly 3.1", log)
 	}
 	driver := s.pods(t, "spark-role=driver")[0]
-	if len(driver.Spec.InitContainers) != 1 || driver.Spec.Containers[0].Command[0] != "/var/spark-data/spark-jars/sparkpi" {
+	if len(driver.Spec.InitContainers) != 1 || driver.Spec.Containers[0].Command[2] != "/var/spark-data/spark-jars/sparkpi" {
 		t.Errorf("driver pod: init-containers %d, command %v; want the init-container and the downloaded binary", len(driver.Spec.InitContainers), driver.Spec.Containers[0].Command)
 	}
 	// The driver pod is the last of the application's pods; once it is

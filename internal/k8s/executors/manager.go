@@ -2,6 +2,7 @@ package executors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -56,8 +57,9 @@ type Options struct {
 
 // exec is what the manager knows of one executor it created.
 type exec struct {
-	id, pod string
-	exited  bool
+	id, pod  string
+	exited   bool
+	retiring bool // decommissioned: its end is expected and not replaced
 }
 
 // Manager creates and follows the executor pods of one application.
@@ -237,13 +239,14 @@ func (m *Manager) exited(ctx context.Context, e *exec, p *corev1.Pod, reason str
 	m.mu.Lock()
 	e.exited = true
 	stopping := m.stopping
+	retiring := e.retiring
 	m.mu.Unlock()
 	var failures int
 	var fatal bool
-	if !stopping {
+	if !stopping && !retiring {
 		failures, fatal = m.countFailure()
 	}
-	if !stopping {
+	if !stopping && !retiring {
 		m.opts.Log.Warn("executor pod ended", "executor", e.id, "pod", e.pod, "reason", reason, "failures", failures)
 		if m.opts.OnExit != nil {
 			m.opts.OnExit(e.id, fmt.Sprintf("executor pod %s: %s", e.pod, reason))
@@ -318,7 +321,13 @@ func (m *Manager) create(ctx context.Context) error {
 	m.mu.Lock()
 	m.execs[id] = e
 	m.mu.Unlock()
-	if _, err := m.opts.Client.CoreV1().Pods(m.opts.Namespace).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+	_, err = m.opts.Client.CoreV1().Pods(m.opts.Namespace).Create(ctx, p, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		// A create retried after a lost answer: the name is this
+		// executor's alone, so the pod is the one asked for.
+		err = nil
+	}
+	if err != nil {
 		m.mu.Lock()
 		e.exited = true
 		m.mu.Unlock()
@@ -364,6 +373,50 @@ func (m *Manager) Created() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.next
+}
+
+// SetTarget changes how many executors should be alive (dynamic
+// allocation's total); the allocator creates or stops creating pods on its
+// next round.
+func (m *Manager) SetTarget(n int) {
+	m.mu.Lock()
+	m.opts.Instances = max(n, 0)
+	m.mu.Unlock()
+}
+
+// Target is how many executors should be alive.
+func (m *Manager) Target() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.opts.Instances
+}
+
+// Delete deletes the pods of the given executors with the given grace
+// period (nil: the pod's own). With retire, their ends are expected: not
+// counted as failures nor reported, and the target shrinks by as many;
+// otherwise they are replaced like any ended executor.
+func (m *Manager) Delete(ctx context.Context, ids []string, grace *int64, retire bool) error {
+	api := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
+	var errs []error
+	for _, id := range ids {
+		m.mu.Lock()
+		e := m.execs[id]
+		if e == nil || e.exited {
+			m.mu.Unlock()
+			continue
+		}
+		if retire && !e.retiring {
+			e.retiring = true
+			m.opts.Instances = max(m.opts.Instances-1, 0)
+		}
+		name := e.pod
+		m.mu.Unlock()
+		err := api.Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: grace})
+		if err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("executors: deleting pod %s of executor %s: %w", name, id, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // BeginStop marks executor exits from now on as expected and stops

@@ -1,0 +1,325 @@
+// Package external runs a cluster manager in another process than the
+// driver: the driver's side (Client, a clustermgr.Manager) sends the calls
+// over an authenticated local connection, and the other process (Serve)
+// makes them on the real manager and sends its events back.
+//
+// On Kubernetes the driver pod's entry process is gospark (`gospark
+// driver`), which starts the application as its child with EnvManagerURL
+// and EnvManagerSecret, and manages the executor pods on its behalf: the
+// application binary links no Kubernetes code.
+package external
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gospark/gospark/internal/clustermgr"
+	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/launch"
+	"github.com/gospark/gospark/internal/master"
+	"github.com/gospark/gospark/internal/rpc"
+)
+
+func init() {
+	clustermgr.Register(master.Kubernetes, func(m master.Master, _ *config.Conf, log *slog.Logger) (clustermgr.Manager, error) {
+		url, secret := os.Getenv(launch.EnvManagerURL), os.Getenv(launch.EnvManagerSecret)
+		if url == "" || secret == "" {
+			return nil, fmt.Errorf("%w: the driver of a Kubernetes application (%s) runs in a driver pod, started by gospark driver; submit it with gospark submit --deploy-mode cluster (client mode is not supported)",
+				ErrNoManagerProcess, m.Raw)
+		}
+		return Dial(context.Background(), url, secret, log)
+	})
+}
+
+// ErrNoManagerProcess is returned for a Kubernetes master in a process
+// that no gospark driver started.
+var ErrNoManagerProcess = errors.New("external: no cluster manager process")
+
+// Operations.
+const (
+	opStart        = "start"
+	opRequestTotal = "request-total"
+	opKill         = "kill"
+	opDecommission = "decommission"
+	opRegistered   = "registered"
+	opBeginStop    = "begin-stop"
+	opStop         = "stop"
+)
+
+// request is a call from the driver; Seq 0 expects no reply.
+type request struct {
+	Seq       uint64
+	Op        string
+	Launch    launch.Executor
+	Instances int
+	MemoryMiB int64
+	Total     int
+	IDs       []string
+}
+
+// Events.
+const (
+	evReply  = "reply"
+	evExited = "exited"
+	evFatal  = "fatal"
+)
+
+// event is a reply to a call or an event of the manager.
+type event struct {
+	Kind   string
+	Seq    uint64
+	Err    string
+	ID     string
+	Reason string
+}
+
+// ErrManager wraps the errors the other process's manager returned.
+var ErrManager = errors.New("external: cluster manager")
+
+// Client is the driver's side. It implements clustermgr.Manager.
+type Client struct {
+	conn *rpc.Conn
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	seq     uint64
+	waiting map[uint64]chan event
+	events  clustermgr.Events
+	closed  bool
+	done    chan struct{}
+	stopped bool
+}
+
+// Dial connects to the manager process at addr with the channel's secret.
+func Dial(ctx context.Context, addr, secret string, log *slog.Logger) (*Client, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	sec := &rpc.Security{Secret: []byte(secret), Timeout: 30 * time.Second}
+	var d net.Dialer
+	raw, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("external: cluster manager at %s: %w", addr, err)
+	}
+	c, err := sec.Client(raw)
+	if err != nil {
+		return nil, fmt.Errorf("external: cluster manager at %s: %w", addr, err)
+	}
+	cl := &Client{conn: rpc.NewConn(c), log: log, waiting: make(map[uint64]chan event), done: make(chan struct{})}
+	go cl.receive()
+	return cl, nil
+}
+
+func (c *Client) receive() {
+	defer close(c.done)
+	for {
+		var ev event
+		if err := c.conn.Recv(&ev); err != nil {
+			c.mu.Lock()
+			c.closed = true
+			for seq, ch := range c.waiting {
+				close(ch)
+				delete(c.waiting, seq)
+			}
+			stopped, fatal := c.stopped, c.events.Fatal
+			c.mu.Unlock()
+			if !stopped && fatal != nil {
+				fatal(fmt.Errorf("%w: connection to the cluster manager process lost: %w", ErrManager, err))
+			}
+			return
+		}
+		switch ev.Kind {
+		case evReply:
+			c.mu.Lock()
+			ch := c.waiting[ev.Seq]
+			delete(c.waiting, ev.Seq)
+			c.mu.Unlock()
+			if ch != nil {
+				ch <- ev
+			}
+		case evExited:
+			c.mu.Lock()
+			f := c.events.Exited
+			c.mu.Unlock()
+			if f != nil {
+				f(ev.ID, ev.Reason)
+			}
+		case evFatal:
+			c.mu.Lock()
+			f := c.events.Fatal
+			c.mu.Unlock()
+			if f != nil {
+				f(fmt.Errorf("%w: %s", ErrManager, ev.Reason))
+			}
+		}
+	}
+}
+
+// call sends a request and waits for its reply.
+func (c *Client) call(ctx context.Context, r request) error {
+	ch := make(chan event, 1)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %s: connection closed", ErrManager, r.Op)
+	}
+	c.seq++
+	r.Seq = c.seq
+	c.waiting[r.Seq] = ch
+	c.mu.Unlock()
+	if err := c.conn.Send(&r); err != nil {
+		c.mu.Lock()
+		delete(c.waiting, r.Seq)
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %s: %w", ErrManager, r.Op, err)
+	}
+	select {
+	case <-ctx.Done():
+		c.mu.Lock()
+		delete(c.waiting, r.Seq)
+		c.mu.Unlock()
+		return fmt.Errorf("external: %s: %w", r.Op, ctx.Err())
+	case ev, ok := <-ch:
+		if !ok {
+			return fmt.Errorf("%w: %s: connection closed", ErrManager, r.Op)
+		}
+		if ev.Err != "" {
+			return fmt.Errorf("%w: %s", ErrManager, ev.Err)
+		}
+		return nil
+	}
+}
+
+// notify sends a request that has no reply.
+func (c *Client) notify(r request) {
+	if err := c.conn.Send(&r); err != nil {
+		c.log.Warn("telling the cluster manager", "op", r.Op, "error", err)
+	}
+}
+
+// Start implements clustermgr.Manager.
+func (c *Client) Start(ctx context.Context, app clustermgr.App) error {
+	c.mu.Lock()
+	c.events = app.Events
+	c.mu.Unlock()
+	return c.call(ctx, request{Op: opStart, Launch: app.Launch, Instances: app.Instances, MemoryMiB: app.MemoryMiB})
+}
+
+// RequestTotal implements clustermgr.Manager.
+func (c *Client) RequestTotal(ctx context.Context, total int) error {
+	return c.call(ctx, request{Op: opRequestTotal, Total: total})
+}
+
+// Kill implements clustermgr.Manager.
+func (c *Client) Kill(ctx context.Context, ids []string) error {
+	return c.call(ctx, request{Op: opKill, IDs: ids})
+}
+
+// Decommission implements clustermgr.Manager.
+func (c *Client) Decommission(ctx context.Context, ids []string) error {
+	return c.call(ctx, request{Op: opDecommission, IDs: ids})
+}
+
+// Registered implements clustermgr.Manager.
+func (c *Client) Registered(id string) { c.notify(request{Op: opRegistered, IDs: []string{id}}) }
+
+// BeginStop implements clustermgr.Manager.
+func (c *Client) BeginStop() {
+	c.mu.Lock()
+	c.stopped = true
+	c.mu.Unlock()
+	c.notify(request{Op: opBeginStop})
+}
+
+// Stop implements clustermgr.Manager: the other process removes the
+// executors; then the connection closes.
+func (c *Client) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	c.stopped = true
+	c.mu.Unlock()
+	err := c.call(ctx, request{Op: opStop})
+	c.conn.Close()
+	<-c.done
+	return err
+}
+
+// Serve answers one driver's connection on ln with mgr until the driver
+// stops it or disconnects. It returns whether the driver asked to stop.
+func Serve(ctx context.Context, ln net.Listener, secret string, mgr clustermgr.Manager, log *slog.Logger) (stopped bool, err error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	sec := &rpc.Security{Secret: []byte(secret), Timeout: 30 * time.Second}
+	var c net.Conn
+	for c == nil {
+		raw, err := ln.Accept()
+		if err != nil {
+			return false, fmt.Errorf("external: waiting for the driver: %w", err)
+		}
+		ac, err := sec.Accept(raw)
+		if err != nil {
+			log.Warn("refused a connection to the cluster manager", "remote", raw.RemoteAddr().String(), "error", err)
+			continue
+		}
+		c = ac
+	}
+	conn := rpc.NewConn(c)
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	send := func(ev event) {
+		if err := conn.Send(&ev); err != nil {
+			log.Warn("telling the driver", "event", ev.Kind, "error", err)
+		}
+	}
+	events := clustermgr.Events{
+		Exited: func(id, reason string) { send(event{Kind: evExited, ID: id, Reason: reason}) },
+		Fatal:  func(err error) { send(event{Kind: evFatal, Reason: err.Error()}) },
+	}
+	for {
+		var r request
+		if err := conn.Recv(&r); err != nil {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			return false, nil // the driver is gone; the caller cleans up
+		}
+		var err error
+		switch r.Op {
+		case opStart:
+			err = mgr.Start(ctx, clustermgr.App{Launch: r.Launch, Instances: r.Instances, MemoryMiB: r.MemoryMiB, Events: events})
+		case opRequestTotal:
+			err = mgr.RequestTotal(ctx, r.Total)
+		case opKill:
+			err = mgr.Kill(ctx, r.IDs)
+		case opDecommission:
+			err = mgr.Decommission(ctx, r.IDs)
+		case opRegistered:
+			for _, id := range r.IDs {
+				mgr.Registered(id)
+			}
+		case opBeginStop:
+			mgr.BeginStop()
+		case opStop:
+			err = mgr.Stop(ctx)
+		default:
+			err = fmt.Errorf("unknown operation %q", r.Op)
+		}
+		if r.Seq != 0 {
+			ev := event{Kind: evReply, Seq: r.Seq}
+			if err != nil {
+				ev.Err = err.Error()
+			}
+			send(ev)
+		}
+		if r.Op == opStop {
+			return true, nil
+		}
+	}
+}

@@ -1,0 +1,337 @@
+// Package localcluster is the cluster manager of local-cluster[N,C,M]: it
+// runs executors as processes of the application binary on this machine,
+// as Spark's local-cluster master does with its workers, replaces those
+// that end while the application runs (up to a bound), and removes what
+// executors killed before they could clean up left in spark.local.dir.
+package localcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/gospark/gospark/internal/clustermgr"
+	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/launch"
+	"github.com/gospark/gospark/internal/master"
+)
+
+func init() {
+	clustermgr.Register(master.LocalCluster, func(_ master.Master, conf *config.Conf, log *slog.Logger) (clustermgr.Manager, error) {
+		return New(Options{LocalDir: LocalDirBase(conf), MaxRelaunches: DefaultMaxRelaunches, Log: log}), nil
+	})
+}
+
+// DefaultMaxRelaunches bounds how many ended executors are replaced.
+const DefaultMaxRelaunches = 10
+
+// LocalDirBase is the directory executors make their local directories
+// in: the first of SPARK_LOCAL_DIRS or spark.local.dir.
+func LocalDirBase(conf *config.Conf) string {
+	base := conf.String("spark.local.dir")
+	if v := os.Getenv("SPARK_LOCAL_DIRS"); v != "" {
+		base = v
+	}
+	first, _, _ := strings.Cut(base, ",")
+	return first
+}
+
+// Options configure a Manager.
+type Options struct {
+	// LocalDir is where executors make their local directories
+	// (gospark-<app>-exec-<id>-*), removed when the manager stops.
+	LocalDir string
+	// MaxRelaunches bounds how many ended executors are replaced.
+	MaxRelaunches int
+	// Output receives the executors' stdout and stderr (default stderr).
+	Output io.Writer
+	Log    *slog.Logger
+}
+
+type proc struct {
+	id         string
+	cmd        *exec.Cmd
+	registered bool
+	retiring   bool // decommissioned or killed on purpose: not an event
+	done       chan struct{}
+}
+
+// Manager runs executor processes. It implements clustermgr.Manager.
+type Manager struct {
+	opts Options
+
+	mu         sync.Mutex
+	app        clustermgr.App
+	exe        string
+	procs      map[string]*proc
+	target     int
+	next       int
+	relaunched int
+	stopping   bool
+	fatal      bool
+	wg         sync.WaitGroup
+}
+
+// New makes a manager; Start launches the executors.
+func New(opts Options) *Manager {
+	if opts.Output == nil {
+		opts.Output = os.Stderr
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	return &Manager{opts: opts, procs: make(map[string]*proc)}
+}
+
+// Start implements clustermgr.Manager.
+func (m *Manager) Start(ctx context.Context, app clustermgr.App) error {
+	exe := app.Launch.Command
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return fmt.Errorf("localcluster: finding this program to start executors: %w", err)
+		}
+	}
+	m.mu.Lock()
+	m.app, m.exe, m.target = app, exe, app.Instances
+	m.mu.Unlock()
+	for range app.Instances {
+		if err := m.launch(ctx); err != nil {
+			_ = m.Stop(ctx)
+			return err
+		}
+	}
+	return nil
+}
+
+// launch starts one executor with the next id.
+func (m *Manager) launch(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopping {
+		return nil
+	}
+	m.next++
+	id := strconv.Itoa(m.next)
+	// Not CommandContext: the process belongs to the manager, not to the
+	// call that happened to start it; Stop ends it.
+	cmd := exec.Command(m.exe, m.app.Launch.Args...)
+	cmd.Env = launch.Without(os.Environ())
+	for _, v := range m.app.Launch.Env(id, "127.0.0.1") {
+		cmd.Env = append(cmd.Env, v.Name+"="+v.Value)
+	}
+	cmd.Stdout = m.opts.Output
+	cmd.Stderr = m.opts.Output
+	// The executor also exits when its connection to the driver ends;
+	// this covers a driver killed with SIGKILL before it connected.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("localcluster: starting executor %s: %w", id, err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("localcluster: starting executor %s: %w", id, err)
+	}
+	p := &proc{id: id, cmd: cmd, done: make(chan struct{})}
+	m.procs[id] = p
+	m.opts.Log.Info("executor process started", "executor", id, "pid", cmd.Process.Pid)
+	m.wg.Add(1)
+	go m.wait(p)
+	return nil
+}
+
+// wait follows one process until it exits, then reports and replaces it.
+func (m *Manager) wait(p *proc) {
+	defer m.wg.Done()
+	err := p.cmd.Wait()
+	close(p.done)
+	status := "exit status 0"
+	if err != nil {
+		status = err.Error()
+	}
+	m.mu.Lock()
+	delete(m.procs, p.id)
+	stopping, retiring, registered := m.stopping, p.retiring, p.registered
+	m.mu.Unlock()
+	if stopping {
+		return
+	}
+	reason := fmt.Sprintf("executor %s exited (%s)", p.id, status)
+	if !registered {
+		reason = fmt.Sprintf("executor %s exited before registering (%s)", p.id, status)
+	}
+	if !retiring {
+		m.opts.Log.Warn("executor process exited", "executor", p.id, "pid", p.cmd.Process.Pid, "status", status)
+		if f := m.app.Events.Exited; f != nil {
+			f(p.id, reason)
+		}
+	}
+	m.replace(reason)
+}
+
+// replace starts executors while fewer run than the target, up to
+// MaxRelaunches in the application's life; when none runs and none may
+// start, the application cannot go on.
+func (m *Manager) replace(why string) {
+	for {
+		m.mu.Lock()
+		if m.stopping || len(m.procs) >= m.target {
+			m.mu.Unlock()
+			return
+		}
+		if m.relaunched >= m.opts.MaxRelaunches {
+			dead := len(m.procs) == 0 && !m.fatal
+			m.fatal = m.fatal || dead
+			n := m.relaunched
+			m.mu.Unlock()
+			if dead && m.app.Events.Fatal != nil {
+				m.app.Events.Fatal(fmt.Errorf("no executor left and no more may be started (%d replaced already); last: %s", n, why))
+			}
+			return
+		}
+		m.relaunched++
+		m.mu.Unlock()
+		if err := m.launch(context.Background()); err != nil {
+			m.opts.Log.Error("replacing an executor", "error", err)
+		}
+	}
+}
+
+// RequestTotal implements clustermgr.Manager.
+func (m *Manager) RequestTotal(ctx context.Context, total int) error {
+	if total < 0 {
+		return fmt.Errorf("localcluster: a total of %d executors", total)
+	}
+	m.mu.Lock()
+	m.target = total
+	m.mu.Unlock()
+	for {
+		m.mu.Lock()
+		short := !m.stopping && len(m.procs) < m.target
+		m.mu.Unlock()
+		if !short {
+			return nil
+		}
+		if err := m.launch(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// Kill implements clustermgr.Manager: the processes get SIGKILL and are
+// replaced while the total asks for them.
+func (m *Manager) Kill(_ context.Context, ids []string) error {
+	m.signal(ids, syscall.SIGKILL, false)
+	return nil
+}
+
+// Decommission implements clustermgr.Manager: the processes get SIGTERM
+// and the total shrinks by as many.
+func (m *Manager) Decommission(_ context.Context, ids []string) error {
+	n := m.signal(ids, syscall.SIGTERM, true)
+	m.mu.Lock()
+	m.target = max(m.target-n, 0)
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *Manager) signal(ids []string, sig syscall.Signal, retire bool) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		if p := m.procs[id]; p != nil {
+			p.retiring = p.retiring || retire
+			_ = p.cmd.Process.Signal(sig)
+			n++
+		}
+	}
+	return n
+}
+
+// Registered implements clustermgr.Manager.
+func (m *Manager) Registered(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p := m.procs[id]; p != nil {
+		p.registered = true
+	}
+}
+
+// PIDs lists the executor processes still running.
+func (m *Manager) PIDs() []int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []int
+	for _, p := range m.procs {
+		out = append(out, p.cmd.Process.Pid)
+	}
+	return out
+}
+
+// BeginStop implements clustermgr.Manager. Executors that never
+// registered were not told to stop by the driver: they are killed now.
+func (m *Manager) BeginStop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stopping = true
+	for _, p := range m.procs {
+		if !p.registered {
+			_ = p.cmd.Process.Kill()
+		}
+	}
+}
+
+// Stop implements clustermgr.Manager: it waits until ctx is done for the
+// executors to exit, kills those still running, and removes the local
+// directories of this application's executors.
+func (m *Manager) Stop(ctx context.Context) error {
+	m.BeginStop()
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		m.mu.Lock()
+		for _, p := range m.procs {
+			_ = p.cmd.Process.Kill()
+		}
+		m.mu.Unlock()
+		<-done
+	}
+	return m.removeLocalDirs()
+}
+
+// removeLocalDirs removes what executors that died without cleaning up
+// left in the local directory; only directories named for this
+// application's executors are touched.
+func (m *Manager) removeLocalDirs() error {
+	m.mu.Lock()
+	appID := m.app.Launch.AppID
+	m.mu.Unlock()
+	if m.opts.LocalDir == "" || appID == "" {
+		return nil
+	}
+	dirs, err := filepath.Glob(filepath.Join(m.opts.LocalDir, "gospark-"+appID+"-exec-*"))
+	if err != nil {
+		return fmt.Errorf("localcluster: %w", err)
+	}
+	var errs []error
+	for _, d := range dirs {
+		if err := os.RemoveAll(d); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("localcluster: removing executors' local directories: %w", err)
+	}
+	return nil
+}
