@@ -34,6 +34,7 @@ executor pods. It exits with the application's exit code.`,
 				level = slog.LevelDebug
 			}
 			log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+			slog.SetDefault(log) // the Kubernetes client logs its retries there
 			c, err := driverpod.Run(cmd.Context(), args[0], args[1:], log)
 			if err != nil {
 				return fmt.Errorf("driver: %w", err)
