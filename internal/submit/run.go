@@ -2,6 +2,8 @@ package submit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -170,8 +172,13 @@ func isImportPath(p string) bool {
 	return ok && strings.Contains(first, ".")
 }
 
-// build runs "go build -o <tmp>/<name> pkg" in dir, streaming the
-// compiler's output to stderr.
+// build runs "go build" of pkg in dir and returns a copy of the program
+// in a directory of its own (removed by the cleanup function), so that
+// this run's executors keep running the binary its driver runs even if
+// the package is built again meanwhile. The build's output is kept in
+// the user's cache directory (gospark/apps), where go build leaves an
+// up-to-date program alone instead of linking it again; without a cache
+// directory the program is built straight into the run's directory.
 func (s *Submission) build(ctx context.Context, dir, pkg string, stderr io.Writer) (string, func(), error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -187,10 +194,14 @@ func (s *Submission) build(ctx context.Context, dir, pkg string, stderr io.Write
 		name += ".exe"
 	}
 	out := filepath.Join(tmp, name)
+	target := out
+	if cache, err := buildCacheDir(dir, pkg); err == nil {
+		target = filepath.Join(cache, name)
+	}
 	if s.Args.Verbose {
 		fmt.Fprintf(stderr, "Building %s\n", s.Args.Primary)
 	}
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, goTool, "build", "-o", target, pkg)
 	cmd.Dir = dir
 	cmd.Stdout = stderr
 	cmd.Stderr = stderr
@@ -198,5 +209,51 @@ func (s *Submission) build(ctx context.Context, dir, pkg string, stderr io.Write
 		cleanup()
 		return "", func() {}, fmt.Errorf("building %s: %w", s.Args.Primary, err)
 	}
+	if target != out {
+		if err := linkOrCopy(target, out); err != nil {
+			cleanup()
+			return "", func() {}, fmt.Errorf("building %s: %w", s.Args.Primary, err)
+		}
+	}
 	return out, cleanup, nil
+}
+
+// buildCacheDir is the directory the build of pkg in dir is kept in.
+func buildCacheDir(dir, pkg string) (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	key := sha256.Sum256([]byte(abs + "\x00" + pkg + "\x00" + runtime.GOOS + "/" + runtime.GOARCH))
+	cache := filepath.Join(base, "gospark", "apps", hex.EncodeToString(key[:8]))
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return "", err
+	}
+	return cache, nil
+}
+
+// linkOrCopy makes to a hard link of from, or a copy when they are on
+// different file systems.
+func linkOrCopy(from, to string) error {
+	if err := os.Link(from, to); err == nil {
+		return nil
+	}
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }
