@@ -84,13 +84,13 @@ type Session struct {
 	remote *executorRuntime
 }
 
-// SessionOption configures a Session.
-type SessionOption func(*config.Conf) error
+// SessionOption configures a Session: Conf, Master, AppName.
+type SessionOption struct{ set func(*config.Conf) error }
 
 // Conf sets a property, as SparkConf.set: it wins over what spark-submit
 // passed.
 func Conf(name, value string) SessionOption {
-	return func(c *config.Conf) error { return c.Set(name, value) }
+	return SessionOption{set: func(c *config.Conf) error { return c.Set(name, value) }}
 }
 
 // Master sets spark.master.
@@ -117,7 +117,10 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 		runExecutor(ctx, conf, m) // never returns
 	}
 	for _, o := range opts {
-		if err := o(conf); err != nil {
+		if o.set == nil {
+			continue // the zero option sets nothing
+		}
+		if err := o.set(conf); err != nil {
 			return nil, fmt.Errorf("spark: %w", err)
 		}
 	}
