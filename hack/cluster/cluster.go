@@ -155,8 +155,12 @@ func (c *cluster) components() []component {
 
 func (c *cluster) binary(name string) string { return filepath.Join(c.bin, name) }
 
-func (c *cluster) up(ctx context.Context) error {
+// up starts the cluster: the images are built first, then everything must
+// be usable within timeout.
+func (c *cluster) up(ctx context.Context, timeout time.Duration) error {
 	if c.running() {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
 		if err := c.wait(ctx); err == nil {
 			fmt.Println("cluster already up")
 			return nil
@@ -176,6 +180,11 @@ func (c *cluster) up(ctx context.Context) error {
 	if err := os.Chmod(c.path("etcd"), 0o700); err != nil {
 		return err
 	}
+	if err := c.buildImages(ctx); err != nil {
+		return fmt.Errorf("images: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	if err := c.network(); err != nil {
 		return fmt.Errorf("network: %w", err)
 	}
@@ -213,7 +222,7 @@ func (c *cluster) afterStart(ctx context.Context, name string) error {
 		}); err != nil {
 			return err
 		}
-		return c.loadImages(ctx)
+		return c.importImages(ctx)
 	case "kube-apiserver":
 		return poll(ctx, "kube-apiserver readyz", func() error {
 			return httpOK(ctx, c.apiURL("/readyz"), c.Token)

@@ -50,10 +50,8 @@ func main() {
 	defer stop()
 	switch cmd {
 	case "up":
-		ctx, cancel := context.WithTimeout(ctx, *timeout)
-		defer cancel()
 		start := time.Now()
-		if err := c.up(ctx); err != nil {
+		if err := c.up(ctx, *timeout); err != nil {
 			fmt.Fprintln(os.Stderr, "cluster up failed:", err)
 			fmt.Fprintln(os.Stderr, "logs:", filepath.Join(abs, "logs"))
 			if errors.Is(err, errNeedsDown) {
