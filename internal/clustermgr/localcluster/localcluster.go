@@ -229,29 +229,36 @@ func (m *Manager) RequestTotal(ctx context.Context, total int) error {
 // Kill implements clustermgr.Manager: the processes get SIGKILL and are
 // replaced while the total asks for them.
 func (m *Manager) Kill(_ context.Context, ids []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.signal(ids, syscall.SIGKILL, false)
 	return nil
 }
 
 // Decommission implements clustermgr.Manager: the processes get SIGTERM
-// and the total shrinks by as many.
+// and the total shrinks by as many (once per executor, however often it
+// is decommissioned).
 func (m *Manager) Decommission(_ context.Context, ids []string) error {
-	n := m.signal(ids, syscall.SIGTERM, true)
+	// One critical section: a process that exits at once must not be
+	// replaced against the total before it is lowered.
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := m.signal(ids, syscall.SIGTERM, true)
 	m.target = max(m.target-n, 0)
-	m.mu.Unlock()
 	return nil
 }
 
+// signal sends sig to the given executors and returns how many it newly
+// retired. The caller holds m.mu.
 func (m *Manager) signal(ids []string, sig syscall.Signal, retire bool) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	n := 0
 	for _, id := range ids {
 		if p := m.procs[id]; p != nil {
-			p.retiring = p.retiring || retire
+			if retire && !p.retiring {
+				p.retiring = true
+				n++
+			}
 			_ = p.cmd.Process.Signal(sig)
-			n++
 		}
 	}
 	return n
