@@ -15,7 +15,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GOSPARK_ROLE") == "executor" {
 		_, _ = spark.NewSession(context.Background()) // does not return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBuilt()
+	os.Exit(code)
 }
 
 // TestOnExecutorProcesses runs the action and transformation tests again
