@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	contract "github.com/gospark/gospark/internal/launch"
 	"io"
 	"os"
 	"strings"
@@ -26,7 +27,7 @@ import (
 
 // DefaultDriverPort is the driver's port in its pod when spark.driver.port
 // is unset, as in Spark.
-const DefaultDriverPort = pods.DefaultDriverPort
+const DefaultDriverPort = pods.DefaultDriverPort // launch.KubernetesDriverPort
 
 // Plan is everything a submission creates, built and checked before any of
 // it is sent to the API server.
@@ -95,8 +96,8 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 
 	in := pods.Input{Conf: conf, Role: pods.Driver, AppID: p.AppID, Name: driverName, Namespace: ns, Prefix: p.Prefix,
 		Command: []string{path}, Args: args,
-		Env: []corev1.EnvVar{{Name: "GOSPARK_ROLE", Value: "driver"},
-			{Name: "GOSPARK_POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}}
+		Env: []corev1.EnvVar{{Name: contract.EnvRole, Value: contract.RoleDriver},
+			{Name: contract.EnvPodIP, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}}
 	if dep.NeedsInit() {
 		// Both the driver and its executors get the init-container; the
 		// driver sees the download paths.

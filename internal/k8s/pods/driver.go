@@ -10,22 +10,19 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/gospark/gospark/internal/config"
+	"github.com/gospark/gospark/internal/launch"
 )
 
 // The driver's own concerns: each changes only the driver pod of a
 // submission (Input.Prefix set).
 
 // DefaultDriverPort is the driver's port in its pod when spark.driver.port
-// is unset (or 0), as in Spark.
-const DefaultDriverPort = 7078
+// is unset (or 0), as in Spark: the launch contract's.
+const DefaultDriverPort = launch.KubernetesDriverPort
 
-// driverPort is the port the driver listens on for executors.
-func driverPort(c *config.Conf) int {
-	if c.Has("spark.driver.port") && c.Int("spark.driver.port") != 0 {
-		return c.Int("spark.driver.port")
-	}
-	return DefaultDriverPort
-}
+// driverPort is the port the driver listens on for executors, by the
+// launch contract's rule (the driver runtime listens by the same).
+func driverPort(c *config.Conf) int { return launch.DriverPort(c, true) }
 
 // serviceStep gives the driver a headless Service, <prefix>-driver-svc,
 // that selects the driver pod (ready or not) on the driver's port, which
