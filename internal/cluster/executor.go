@@ -283,6 +283,9 @@ func (x *Executor) request(ctx context.Context, m *message) (*message, error) {
 // Statuses implements task.MapOutputs by asking the driver.
 func (x *Executor) Statuses(ctx context.Context, shuffleID int64) ([]*shuffle.MapStatus, error) {
 	r, err := x.request(ctx, &message{ShuffleID: shuffleID})
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("cluster: asking the driver for shuffle %d's map outputs: %w", shuffleID, err) // the task was killed
+	}
 	if err != nil {
 		return nil, &shuffle.FetchFailedError{ShuffleID: shuffleID, MapIndex: -1, Err: err}
 	}
