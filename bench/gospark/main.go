@@ -24,7 +24,7 @@ import (
 	"runtime/pprof"
 
 	benchwl "github.com/gospark/gospark/bench/wl"
-	"github.com/gospark/gospark/internal/cluster"
+	"github.com/gospark/gospark/internal/launch"
 	"github.com/gospark/gospark/spark"
 )
 
@@ -137,7 +137,7 @@ func main() {
 		os.Exit(2)
 	}
 	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
-		if id := os.Getenv(cluster.EnvExecutorID); os.Getenv(cluster.EnvRole) == cluster.RoleExecutor && id != "" {
+		if id := os.Getenv(launch.EnvExecutorID); launch.IsExecutor() && id != "" {
 			path += ".exec-" + id // local-cluster: one profile per executor process
 		}
 		f, err := os.Create(path)
