@@ -51,7 +51,7 @@ func runJob[T any](ctx context.Context, d *Dataset[T], parts []int, ra remoteAct
 	defer cancel(nil)
 	stop := context.AfterFunc(s.fatal, func() { cancel(context.Cause(s.fatal)) })
 	defer stop()
-	stopped := context.AfterFunc(s.stopping, func() { cancel(errStopped) })
+	stopped := context.AfterFunc(s.stopping, func() { cancel(ErrStopped) })
 	defer stopped()
 	if ra.Kind != actRecords {
 		newConsumer = func(part int) *consumer[T] { return builtinConsumer[T](ra, part) }

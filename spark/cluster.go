@@ -10,6 +10,7 @@ import (
 
 	"github.com/gospark/gospark/internal/cluster"
 	"github.com/gospark/gospark/internal/clustermgr"
+	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/launch"
 	"github.com/gospark/gospark/internal/master"
 	"github.com/gospark/gospark/internal/rpc"
@@ -23,7 +24,7 @@ import (
 // security builds the connection security of the driver (which makes up a
 // secret when it needs one) or of an executor (which gets it from the
 // launch contract).
-func security(conf confReader, kind master.Kind, executorSecret string, executor bool) (*rpc.Security, string, error) {
+func security(conf *config.Conf, kind master.Kind, executorSecret string, executor bool) (*rpc.Security, string, error) {
 	auth := conf.Bool("spark.authenticate")
 	if !conf.Has("spark.authenticate") && kind != master.Local {
 		auth = true // executors in other processes: on unless turned off
@@ -51,14 +52,6 @@ func security(conf confReader, kind master.Kind, executorSecret string, executor
 	}
 	sec.Secret = []byte(secret)
 	return sec, secret, nil
-}
-
-// confReader is the part of the configuration security reads.
-type confReader interface {
-	Bool(string) bool
-	Has(string) bool
-	String(string) string
-	Duration(string) time.Duration
 }
 
 // clusterSize is the executors, cores each and memory each a cluster

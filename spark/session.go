@@ -58,7 +58,7 @@ type Session struct {
 	// can be started); fail cancels it with the reason.
 	fatal context.Context
 	fail  func(error)
-	// stopping is cancelled by Stop, with errStopped: running actions fail.
+	// stopping is cancelled by Stop, with ErrStopped: running actions fail.
 	stopping context.Context
 	stop     func()
 	// registrations is signalled when an executor registers.
@@ -159,7 +159,7 @@ func newSessionState(conf *config.Conf, m master.Master) *Session {
 		shuffles: make(map[int64]*scheduler.ShuffleDep), sentCalls: make(map[string]int),
 		broadcasts: make(map[int64]func() ([]byte, error)),
 		fatal:      fatal, fail: func(err error) { cancel(err) },
-		stopping: stopping, stop: func() { stop(errStopped) }}
+		stopping: stopping, stop: func() { stop(ErrStopped) }}
 }
 
 func newLogger(conf *config.Conf) *slog.Logger {
@@ -395,9 +395,6 @@ func (s *Session) replay(inv invocation) error {
 // that was running when the session stopped.
 var ErrStopped = errors.New("spark: session is stopped")
 
-// errStopped is ErrStopped.
-var errStopped = ErrStopped
-
 func (s *Session) usable() error {
 	if s == nil {
 		return errors.New("spark: no session")
@@ -405,7 +402,7 @@ func (s *Session) usable() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
-		return errStopped
+		return ErrStopped
 	}
 	return nil
 }

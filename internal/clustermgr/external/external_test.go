@@ -152,6 +152,21 @@ func dial(t *testing.T, s *server) *Client {
 	return c
 }
 
+// started is a client that started the application on s's manager, and
+// the events the manager's reports reach.
+func started(t *testing.T, s *server) (*Client, *driverEvents) {
+	t.Helper()
+	c := dial(t, s)
+	ev := newDriverEvents()
+	app := testApp()
+	app.Events = ev.events()
+	if err := c.Start(ctx10s(t), app); err != nil {
+		t.Fatal(err)
+	}
+	nextCall(t, s, "start")
+	return c, ev
+}
+
 func ctx10s(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
@@ -270,12 +285,8 @@ func TestCallsReachTheManager(t *testing.T) {
 
 func TestStopErrorComesBack(t *testing.T) {
 	s := startServer(t)
-	c := dial(t, s)
+	c, _ := started(t, s)
 	ctx := ctx10s(t)
-	if err := c.Start(ctx, testApp()); err != nil {
-		t.Fatal(err)
-	}
-	nextCall(t, s, "start")
 	s.mgr.fail("stop", errors.New("pods left behind"))
 	if err := c.Stop(ctx); !errors.Is(err, ErrManager) || !strings.Contains(err.Error(), "pods left behind") {
 		t.Fatalf("Stop failing in the manager: %v, want an error wrapping ErrManager", err)
@@ -297,15 +308,8 @@ func TestStartErrorComesBack(t *testing.T) {
 
 func TestManagerEventsReachTheDriver(t *testing.T) {
 	s := startServer(t)
-	c := dial(t, s)
+	c, ev := started(t, s)
 	ctx := ctx10s(t)
-	ev := newDriverEvents()
-	app := testApp()
-	app.Events = ev.events()
-	if err := c.Start(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	nextCall(t, s, "start")
 	mev := s.mgr.managerEvents()
 	mev.Exited("3", "pod spark-exec-3 was deleted")
 	if got := next(t, ev.exited, "Exited"); got != [2]string{"3", "pod spark-exec-3 was deleted"} {
@@ -366,12 +370,7 @@ func TestWrongSecretIsRefused(t *testing.T) {
 
 func TestDriverGoneWithoutStop(t *testing.T) {
 	s := startServer(t)
-	c := dial(t, s)
-	ctx := ctx10s(t)
-	if err := c.Start(ctx, testApp()); err != nil {
-		t.Fatal(err)
-	}
-	nextCall(t, s, "start")
+	c, _ := started(t, s)
 	c.conn.Close() // the driver process died
 	r := next(t, s.done, "Serve to return")
 	if r.stopped || r.err != nil {
@@ -386,15 +385,8 @@ func TestDriverGoneWithoutStop(t *testing.T) {
 
 func TestServerGoneIsFatal(t *testing.T) {
 	s := startServer(t)
-	c := dial(t, s)
+	c, ev := started(t, s)
 	ctx := ctx10s(t)
-	ev := newDriverEvents()
-	app := testApp()
-	app.Events = ev.events()
-	if err := c.Start(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	nextCall(t, s, "start")
 	s.cancel() // the manager process goes away
 	if r := next(t, s.done, "Serve to return"); r.stopped || !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("Serve after its context ended returned %v, %v; want false, context.Canceled", r.stopped, r.err)
@@ -415,12 +407,8 @@ func TestServerGoneIsFatal(t *testing.T) {
 
 func TestCallFollowsItsContext(t *testing.T) {
 	s := startServer(t)
-	c := dial(t, s)
+	c, _ := started(t, s)
 	ctx := ctx10s(t)
-	if err := c.Start(ctx, testApp()); err != nil {
-		t.Fatal(err)
-	}
-	nextCall(t, s, "start")
 	release := make(chan struct{})
 	s.mgr.mu.Lock()
 	s.mgr.block["kill"] = release
