@@ -50,6 +50,18 @@ type Manager interface {
 	Stop(ctx context.Context) error
 }
 
+// ShuffleServices is implemented by managers that know the external
+// shuffle service (spark.shuffle.service.enabled) of each executor's host:
+// local-cluster runs one, and on Kubernetes it is the pod of the shuffle
+// service DaemonSet on the executor's node, found by
+// spark.kubernetes.shuffle.labels.
+type ShuffleServices interface {
+	// ShuffleService returns host:port of the shuffle service that serves
+	// executor id, which runs on host (launch.EnvHost). The error says
+	// why there is none (no pod with the labels on that node, ...).
+	ShuffleService(ctx context.Context, executorID, host string) (string, error)
+}
+
 // App is what a manager starts executors for.
 type App struct {
 	// Launch is the contract every executor starts with.

@@ -41,12 +41,28 @@ const (
 	// authenticates the channel.
 	EnvManagerURL    = "GOSPARK_CLUSTER_MANAGER_URL"
 	EnvManagerSecret = "GOSPARK_CLUSTER_MANAGER_SECRET"
+
+	// EnvShuffleDir is, with spark.shuffle.service.enabled, the directory
+	// the external shuffle service of the executor's host serves: the
+	// executor keeps its local directory in <dir>/<app id>/<executor id>
+	// so that the service finds its shuffle files after it is gone.
+	EnvShuffleDir = "GOSPARK_SHUFFLE_DIR"
+	// EnvHost names the executor's host for the cluster manager (the node
+	// name on Kubernetes, from the downward API): the driver finds the
+	// shuffle service of that host.
+	EnvHost = "GOSPARK_EXECUTOR_HOST"
+	// EnvShuffleServiceAddr is, in a shuffle service process that a
+	// cluster manager started (local-cluster), where it listens.
+	EnvShuffleServiceAddr = "GOSPARK_SHUFFLE_SERVICE_ADDR"
 )
 
 // Roles.
 const (
 	RoleDriver   = "driver"
 	RoleExecutor = "executor"
+	// RoleShuffleService is a process that serves shuffle files
+	// (local-cluster's external shuffle service).
+	RoleShuffleService = "shuffle-service"
 )
 
 // KubernetesDriverPort is the port a driver pod listens on for executors
@@ -106,7 +122,7 @@ func (e Executor) Env(id, bindHost string) []Var {
 // contract must not inherit any of them from its parent.
 func Names() []string {
 	return []string{EnvRole, EnvExecutorID, EnvDriverURL, EnvSecret, EnvAppID, EnvCores, EnvBindHost, EnvConf,
-		config.EnvConfFile, EnvManagerURL, EnvManagerSecret}
+		config.EnvConfFile, EnvManagerURL, EnvManagerSecret, EnvShuffleDir, EnvHost, EnvShuffleServiceAddr}
 }
 
 // Without drops the contract's variables from env (os.Environ's form).
