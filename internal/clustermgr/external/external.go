@@ -50,6 +50,9 @@ const (
 	opRegistered   = "registered"
 	opBeginStop    = "begin-stop"
 	opStop         = "stop"
+	// opShuffleService asks where the external shuffle service of an
+	// executor's host is (clustermgr.ShuffleServices).
+	opShuffleService = "shuffle-service"
 )
 
 // request is a call from the driver; Seq 0 expects no reply.
@@ -61,6 +64,9 @@ type request struct {
 	MemoryMiB int64
 	Total     int
 	IDs       []string
+	// Host is the executor's host, for opShuffleService (IDs holds the
+	// executor's id).
+	Host string
 }
 
 // Events.
@@ -77,12 +83,27 @@ type event struct {
 	Err    string
 	ID     string
 	Reason string
+	// Addr is a reply's result: the shuffle service's host:port.
+	Addr string
+	// Code classifies Err where the driver decides on it.
+	Code string
 }
+
+// Error codes of a reply.
+const (
+	codeNoShuffleService = "no-shuffle-service"
+)
 
 // ErrManager wraps the errors the other process's manager returned.
 var ErrManager = errors.New("external: cluster manager")
 
-// Client is the driver's side. It implements clustermgr.Manager.
+// ErrNoShuffleService is returned by Client.ShuffleService when the other
+// process's manager knows no shuffle service (it does not implement
+// clustermgr.ShuffleServices); it wraps ErrManager.
+var ErrNoShuffleService = fmt.Errorf("%w: the cluster manager has no shuffle service", ErrManager)
+
+// Client is the driver's side. It implements clustermgr.Manager and
+// clustermgr.ShuffleServices.
 type Client struct {
 	conn *rpc.Conn
 	log  *slog.Logger
@@ -95,6 +116,11 @@ type Client struct {
 	done    chan struct{}
 	stopped bool
 }
+
+var (
+	_ clustermgr.Manager         = (*Client)(nil)
+	_ clustermgr.ShuffleServices = (*Client)(nil)
+)
 
 // Dial connects to the manager process at addr with the channel's secret.
 func Dial(ctx context.Context, addr, secret string, log *slog.Logger) (*Client, error) {
@@ -163,11 +189,18 @@ func (c *Client) receive() {
 
 // call sends a request and waits for its reply.
 func (c *Client) call(ctx context.Context, r request) error {
+	_, err := c.roundTrip(ctx, r)
+	return err
+}
+
+// roundTrip sends a request and returns its reply; a reply that carries
+// an error is returned as one.
+func (c *Client) roundTrip(ctx context.Context, r request) (event, error) {
 	ch := make(chan event, 1)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return fmt.Errorf("%w: %s: connection closed", ErrManager, r.Op)
+		return event{}, fmt.Errorf("%w: %s: connection closed", ErrManager, r.Op)
 	}
 	c.seq++
 	r.Seq = c.seq
@@ -177,22 +210,25 @@ func (c *Client) call(ctx context.Context, r request) error {
 		c.mu.Lock()
 		delete(c.waiting, r.Seq)
 		c.mu.Unlock()
-		return fmt.Errorf("%w: %s: %w", ErrManager, r.Op, err)
+		return event{}, fmt.Errorf("%w: %s: %w", ErrManager, r.Op, err)
 	}
 	select {
 	case <-ctx.Done():
 		c.mu.Lock()
 		delete(c.waiting, r.Seq)
 		c.mu.Unlock()
-		return fmt.Errorf("external: %s: %w", r.Op, ctx.Err())
+		return event{}, fmt.Errorf("external: %s: %w", r.Op, ctx.Err())
 	case ev, ok := <-ch:
 		if !ok {
-			return fmt.Errorf("%w: %s: connection closed", ErrManager, r.Op)
+			return event{}, fmt.Errorf("%w: %s: connection closed", ErrManager, r.Op)
 		}
-		if ev.Err != "" {
-			return fmt.Errorf("%w: %s", ErrManager, ev.Err)
+		switch {
+		case ev.Code == codeNoShuffleService:
+			return ev, ErrNoShuffleService
+		case ev.Err != "":
+			return ev, fmt.Errorf("%w: %s", ErrManager, ev.Err)
 		}
-		return nil
+		return ev, nil
 	}
 }
 
@@ -224,6 +260,18 @@ func (c *Client) Kill(ctx context.Context, ids []string) error {
 // Decommission implements clustermgr.Manager.
 func (c *Client) Decommission(ctx context.Context, ids []string) error {
 	return c.call(ctx, request{Op: opDecommission, IDs: ids})
+}
+
+// ShuffleService implements clustermgr.ShuffleServices: the manager
+// process finds the shuffle service of the executor's host. The error
+// wraps ErrNoShuffleService when that manager has none, else ErrManager
+// with the manager's reason.
+func (c *Client) ShuffleService(ctx context.Context, executorID, host string) (string, error) {
+	ev, err := c.roundTrip(ctx, request{Op: opShuffleService, IDs: []string{executorID}, Host: host})
+	if err != nil {
+		return "", err
+	}
+	return ev.Addr, nil
 }
 
 // Registered implements clustermgr.Manager.
@@ -282,6 +330,15 @@ func Serve(ctx context.Context, ln net.Listener, secret string, mgr clustermgr.M
 		Exited: func(id, reason string) { send(event{Kind: evExited, ID: id, Reason: reason}) },
 		Fatal:  func(err error) { send(event{Kind: evFatal, Reason: err.Error()}) },
 	}
+	// Shuffle services are looked up beside the other calls: a lookup only
+	// reads, and one that waits for the API server must not hold up Kill
+	// or Decommission. They end with Serve.
+	lookups, cancelLookups := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancelLookups()
+		wg.Wait()
+	}()
 	for {
 		var r request
 		if err := conn.Recv(&r); err != nil {
@@ -289,6 +346,15 @@ func Serve(ctx context.Context, ln net.Listener, secret string, mgr clustermgr.M
 				return false, ctx.Err()
 			}
 			return false, nil // the driver is gone; the caller cleans up
+		}
+		if r.Op == opShuffleService {
+			wg.Go(func() {
+				ev := shuffleService(lookups, mgr, r)
+				if r.Seq != 0 {
+					send(ev)
+				}
+			})
+			continue
 		}
 		var err error
 		switch r.Op {
@@ -322,4 +388,24 @@ func Serve(ctx context.Context, ln net.Listener, secret string, mgr clustermgr.M
 			return true, nil
 		}
 	}
+}
+
+// shuffleService answers an opShuffleService request with mgr.
+func shuffleService(ctx context.Context, mgr clustermgr.Manager, r request) event {
+	ev := event{Kind: evReply, Seq: r.Seq}
+	ss, ok := mgr.(clustermgr.ShuffleServices)
+	switch {
+	case !ok:
+		ev.Err, ev.Code = "the cluster manager has no shuffle service", codeNoShuffleService
+	case len(r.IDs) != 1:
+		ev.Err = fmt.Sprintf("%s: want one executor id, got %d", r.Op, len(r.IDs))
+	default:
+		addr, err := ss.ShuffleService(ctx, r.IDs[0], r.Host)
+		if err != nil {
+			ev.Err = err.Error()
+		} else {
+			ev.Addr = addr
+		}
+	}
+	return ev
 }

@@ -3,6 +3,7 @@ package external
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -23,6 +24,7 @@ type call struct {
 	app   clustermgr.App
 	total int
 	ids   []string
+	host  string
 }
 
 // fakeManager records its calls and fails those it is told to.
@@ -105,14 +107,24 @@ const testSecret = "the channel's secret"
 // startServer runs Serve with a fake manager on 127.0.0.1.
 func startServer(t *testing.T) *server {
 	t.Helper()
+	return serve(t, newFakeManager(), nil)
+}
+
+// serve runs Serve on 127.0.0.1 with mgr, whose calls f records (mgr nil:
+// f itself).
+func serve(t *testing.T, f *fakeManager, mgr clustermgr.Manager) *server {
+	t.Helper()
+	if mgr == nil {
+		mgr = f
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{addr: ln.Addr().String(), secret: testSecret, mgr: newFakeManager(), done: make(chan served, 1), cancel: cancel}
+	s := &server{addr: ln.Addr().String(), secret: testSecret, mgr: f, done: make(chan served, 1), cancel: cancel}
 	go func() {
-		stopped, err := Serve(ctx, ln, testSecret, s.mgr, quiet())
+		stopped, err := Serve(ctx, ln, testSecret, mgr, quiet())
 		s.done <- served{stopped, err}
 	}()
 	t.Cleanup(func() {
@@ -432,4 +444,115 @@ func TestCallFollowsItsContext(t *testing.T) {
 	if err := c.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// shuffleManager is a fake manager that also knows shuffle services: the
+// one of host h is at "shuffle-h:7337". Its lookups follow their context
+// when blocked.
+type shuffleManager struct{ *fakeManager }
+
+func (m shuffleManager) ShuffleService(ctx context.Context, id, host string) (string, error) {
+	m.calls <- call{op: "shuffle-service", ids: []string{id}, host: host}
+	m.mu.Lock()
+	err, block := m.errs["shuffle-service"], m.block["shuffle-service"]
+	m.mu.Unlock()
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return "shuffle-" + host + ":7337", nil
+}
+
+func TestShuffleServiceCallsReachTheManager(t *testing.T) {
+	f := newFakeManager()
+	s := serve(t, f, shuffleManager{f})
+	c, _ := started(t, s)
+	ctx := ctx10s(t)
+	var _ clustermgr.ShuffleServices = c
+	addr, err := c.ShuffleService(ctx, "3", "node-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr != "shuffle-node-a:7337" {
+		t.Fatalf("ShuffleService(3, node-a) = %q, want the manager's shuffle-node-a:7337", addr)
+	}
+	if got := nextCall(t, s, "shuffle-service"); !reflect.DeepEqual(got.ids, []string{"3"}) || got.host != "node-a" {
+		t.Fatalf("ShuffleService(3, node-a) reached the manager as executor %v on %q", got.ids, got.host)
+	}
+
+	// The manager's reason comes back, wrapping ErrManager.
+	const why = "no shuffle service pod with labels app=spark-shuffle-service in namespace default on node node-b"
+	f.fail("shuffle-service", errors.New(why))
+	addr, err = c.ShuffleService(ctx, "4", "node-b")
+	nextCall(t, s, "shuffle-service")
+	if !errors.Is(err, ErrManager) || errors.Is(err, ErrNoShuffleService) || !strings.Contains(err.Error(), why) || addr != "" {
+		t.Fatalf("ShuffleService failing in the manager: %q, %v; want an error wrapping ErrManager with the manager's reason", addr, err)
+	}
+	f.fail("shuffle-service", nil)
+
+	// A lookup that waits does not hold up the other calls.
+	release := make(chan struct{})
+	f.mu.Lock()
+	f.block["shuffle-service"] = release
+	f.mu.Unlock()
+	res := make(chan string, 1)
+	go func() {
+		addr, err := c.ShuffleService(ctx, "5", "node-c")
+		if err != nil {
+			addr = err.Error()
+		}
+		res <- addr
+	}()
+	nextCall(t, s, "shuffle-service")
+	if err := c.Kill(ctx, []string{"1"}); err != nil {
+		t.Fatal(err)
+	}
+	nextCall(t, s, "kill")
+	close(release)
+	if got := next(t, res, "the blocked lookup"); got != "shuffle-node-c:7337" {
+		t.Fatalf("blocked ShuffleService(5, node-c) = %q, want shuffle-node-c:7337", got)
+	}
+
+	// Stopping ends a lookup still under way.
+	f.mu.Lock()
+	f.block["shuffle-service"] = make(chan struct{})
+	f.mu.Unlock()
+	go func() {
+		_, err := c.ShuffleService(ctx, "6", "node-d")
+		res <- fmt.Sprint(err)
+	}()
+	nextCall(t, s, "shuffle-service")
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nextCall(t, s, "stop")
+	if r := next(t, s.done, "Serve to return"); !r.stopped || r.err != nil {
+		t.Fatalf("Serve after Stop with a lookup under way returned %v, %v; want true, nil", r.stopped, r.err)
+	}
+	if got := next(t, res, "the lookup under way at Stop"); !strings.Contains(got, "external") {
+		t.Fatalf("lookup under way at Stop returned %q, want an error", got)
+	}
+}
+
+func TestShuffleServiceOfAManagerWithoutOne(t *testing.T) {
+	s := startServer(t)
+	c, _ := started(t, s)
+	addr, err := c.ShuffleService(ctx10s(t), "1", "node-a")
+	if !errors.Is(err, ErrNoShuffleService) || !errors.Is(err, ErrManager) || addr != "" {
+		t.Fatalf("ShuffleService of a manager without shuffle services: %q, %v; want ErrNoShuffleService", addr, err)
+	}
+	if !strings.Contains(err.Error(), "the cluster manager has no shuffle service") {
+		t.Fatalf("error %q does not say the cluster manager has no shuffle service", err)
+	}
+	// The channel still works.
+	if err := c.RequestTotal(ctx10s(t), 2); err != nil {
+		t.Fatal(err)
+	}
+	nextCall(t, s, "request-total")
 }
