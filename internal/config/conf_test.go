@@ -483,10 +483,10 @@ func mustSet(t *testing.T, c *Conf, name, value string) {
 
 func TestInertPropertiesWarnOnce(t *testing.T) {
 	const (
-		ni  = "spark.dynamicAllocation.enabled"
+		ni  = "spark.eventLog.enabled"
 		sup = "spark.kubernetes.driver.submissionServerMemory"
 	)
-	niWarn := "spark.dynamicAllocation.enabled is not implemented yet (dynamic allocation: the executor count is fixed by spark.executor.instances): the value is accepted but has no effect"
+	niWarn := "spark.eventLog.enabled is not implemented yet (the event log and the history server): the value is accepted but has no effect"
 	supWarn := "spark.kubernetes.driver.submissionServerMemory is superseded and has no effect: it configured the old guide's driver submission server, which the resource staging server replaces"
 
 	t.Run("not implemented", func(t *testing.T) {

@@ -32,18 +32,17 @@ func logLevel(v string) error {
 // Features that properties belong to but gospark does not have yet
 // (Property.NotImplemented). docs/architecture.md lists what is not built.
 const (
-	niDynamicAllocation = "dynamic allocation: the executor count is fixed by spark.executor.instances"
-	niShuffleService    = "the external shuffle service, which comes with dynamic allocation"
-	niWebUI             = "the driver's web UI"
-	niEventLog          = "the event log and the history server"
-	niTaskCPUs          = "tasks that take more than one slot: every task takes one"
-	niSplitBySize       = "splitting input files by size: TextFile splits them by its minPartitions argument"
-	niStorageFraction   = "evicting cached blocks for execution: cached blocks are never evicted for it, tasks spill sooner instead"
-	niPySpark           = "PySpark applications: gospark runs Go applications only"
-	niForkTests         = "the fork's integration-test settings: gospark's end-to-end tests (make e2e) take the cluster from KUBECONFIG and build their own images"
-	niKeyStores         = "Java key stores: the resource staging server takes a PEM key and certificate (keyPem, serverCertPem)"
-	niTrustStores       = "Java trust stores: give a PEM certificate with clientCertPem or internal.clientCertPem"
-	niTLSChoice         = "choosing the resource staging server's TLS versions and cipher suites: Go's defaults apply"
+	niShuffleService  = "the external shuffle service, which comes with dynamic allocation"
+	niWebUI           = "the driver's web UI"
+	niEventLog        = "the event log and the history server"
+	niTaskCPUs        = "tasks that take more than one slot: every task takes one"
+	niSplitBySize     = "splitting input files by size: TextFile splits them by its minPartitions argument"
+	niStorageFraction = "evicting cached blocks for execution: cached blocks are never evicted for it, tasks spill sooner instead"
+	niPySpark         = "PySpark applications: gospark runs Go applications only"
+	niForkTests       = "the fork's integration-test settings: gospark's end-to-end tests (make e2e) take the cluster from KUBECONFIG and build their own images"
+	niKeyStores       = "Java key stores: the resource staging server takes a PEM key and certificate (keyPem, serverCertPem)"
+	niTrustStores     = "Java trust stores: give a PEM certificate with clientCertPem or internal.clientCertPem"
+	niTLSChoice       = "choosing the resource staging server's TLS versions and cipher suites: Go's defaults apply"
 )
 
 // Why the properties of the old guide's submission flow, in which gospark
@@ -107,7 +106,7 @@ var appProperties = []Property{
 	{Name: "spark.executor.cores", Kind: Int, Default: "1", Validate: positiveInt,
 		Doc: "Task slots (and CPU cores requested) per executor. --executor-cores sets it."},
 	{Name: "spark.executor.instances", Kind: Int, Default: "2", Validate: nonNegativeInt,
-		Doc: "Number of executors to start when dynamic allocation is off. --num-executors sets it."},
+		Doc: "Number of executors to start when dynamic allocation is off; with it on, the initial number is at least this when it is set (see spark.dynamicAllocation.initialExecutors). --num-executors sets it."},
 	{Name: "spark.executor.memoryOverhead", Kind: Bytes, ByteUnit: "m", Aliases: []string{"spark.kubernetes.executor.memoryOverhead"},
 		Doc: "Memory added to each executor pod beyond spark.executor.memory, for everything that is not the heap (MiB when no unit is given). Unset means spark.kubernetes.memoryOverheadFactor of the executor memory, at least 384 MiB."},
 	{Name: "spark.executorEnv.", Prefix: true, Kind: String,
@@ -165,28 +164,43 @@ var appProperties = []Property{
 		NotImplemented: niShuffleService,
 		Doc:            "Port of the external shuffle service."},
 
-	// Dynamic allocation.
+	// Dynamic allocation (internal/alloc).
 	{Name: "spark.dynamicAllocation.enabled", Kind: Bool, Default: "false",
-		NotImplemented: niDynamicAllocation,
-		Doc:            "Add executors while tasks wait and remove idle ones, between minExecutors and maxExecutors. Needs spark.shuffle.service.enabled."},
+		Doc: "Add executors while tasks wait for a slot and remove idle ones, between minExecutors and maxExecutors. Ignored with local[N] masters, as in Spark. Needs a way to keep shuffle output when executors go: spark.shuffle.service.enabled, spark.dynamicAllocation.shuffleTracking.enabled, or spark.decommission.enabled with spark.storage.decommission.enabled and spark.storage.decommission.shuffleBlocks.enabled; the application does not start without one."},
 	{Name: "spark.dynamicAllocation.minExecutors", Kind: Int, Default: "0", Validate: nonNegativeInt,
-		NotImplemented: niDynamicAllocation,
-		Doc:            "Fewest executors dynamic allocation keeps."},
+		Doc: "Fewest executors dynamic allocation keeps: idle executors are not removed below it."},
 	{Name: "spark.dynamicAllocation.maxExecutors", Kind: Int, Default: "2147483647", Validate: nonNegativeInt,
-		NotImplemented: niDynamicAllocation,
-		Doc:            "Most executors dynamic allocation starts (the default means no limit)."},
+		Doc: "Most executors dynamic allocation requests (the default means no limit). Must be positive and at least minExecutors when dynamic allocation is on."},
 	{Name: "spark.dynamicAllocation.initialExecutors", Kind: Int, Fallback: "spark.dynamicAllocation.minExecutors", Validate: nonNegativeInt,
-		NotImplemented: niDynamicAllocation,
-		Doc:            "Executors to start with when dynamic allocation is on."},
+		Doc: "Executors to request when the application starts with dynamic allocation on. As in Spark, the largest of this, minExecutors and spark.executor.instances (when set) is used; it must not exceed maxExecutors."},
+	{Name: "spark.dynamicAllocation.executorAllocationRatio", Kind: Double, Default: "1.0", Validate: between(0, 1, false, true),
+		Doc: "Share of the executors that would run every running and waiting task at once that dynamic allocation asks for: 1 means one task slot per task, 0.5 half as many executors. Lower it when tasks are short, so that fewer executors start only to sit idle."},
 	{Name: "spark.dynamicAllocation.executorIdleTimeout", Kind: Duration, Default: "60s", TimeUnit: "s", Validate: nonNegativeDuration("s"),
-		NotImplemented: niDynamicAllocation,
-		Doc:            "How long an executor may sit idle before dynamic allocation removes it (seconds when no unit is given)."},
+		Doc: "How long an executor without cached blocks (or, with shuffle tracking, shuffle output) may sit idle before dynamic allocation removes it (seconds when no unit is given)."},
+	{Name: "spark.dynamicAllocation.cachedExecutorIdleTimeout", Kind: Duration, TimeUnit: "s", Validate: nonNegativeDuration("s"),
+		Doc: "How long an executor holding cached blocks may sit idle before dynamic allocation removes it (seconds when no unit is given). Unset means infinity, Spark's default: executors with cached blocks are kept."},
+	{Name: "spark.dynamicAllocation.shuffleTracking.enabled", Kind: Bool, Default: "false",
+		Doc: "Let dynamic allocation work without the external shuffle service by keeping executors that hold shuffle output: never removed while a running job reads it, otherwise after spark.dynamicAllocation.shuffleTracking.timeout. Off by default, as in Spark 3.0 to 3.3 and as the Spark documentation's requirements for dynamic allocation read (Spark 3.4 turned it on): choose it, the shuffle service or decommissioning explicitly. Has no effect when spark.shuffle.service.enabled is true."},
+	{Name: "spark.dynamicAllocation.shuffleTracking.timeout", Kind: Duration, TimeUnit: "ms", Validate: nonNegativeDuration("ms"),
+		Doc: "With shuffle tracking, how long an idle executor holding shuffle output that no running job reads is kept (milliseconds when no unit is given). Unset means infinity, Spark's default: it stays as long as its shuffle output is referenced."},
 	{Name: "spark.dynamicAllocation.schedulerBacklogTimeout", Kind: Duration, Default: "1s", TimeUnit: "s", Validate: positiveDuration("s"),
-		NotImplemented: niDynamicAllocation,
-		Doc:            "How long tasks must wait for a slot before dynamic allocation asks for more executors (seconds when no unit is given)."},
+		Doc: "How long tasks must wait for a slot before dynamic allocation asks for more executors (seconds when no unit is given)."},
 	{Name: "spark.dynamicAllocation.sustainedSchedulerBacklogTimeout", Kind: Duration, TimeUnit: "s", Fallback: "spark.dynamicAllocation.schedulerBacklogTimeout", Validate: positiveDuration("s"),
-		NotImplemented: niDynamicAllocation,
-		Doc:            "Interval between further requests for executors while the backlog lasts (seconds when no unit is given)."},
+		Doc: "Interval between further requests for executors while the backlog lasts; each request asks for twice as many as the one before (seconds when no unit is given)."},
+
+	// Decommissioning.
+	{Name: "spark.decommission.enabled", Kind: Bool, Default: "false",
+		Doc: "Shut executors down gracefully: an executor that dynamic allocation removes is decommissioned (it takes no new tasks and, with spark.storage.decommission.enabled, hands its blocks to other executors) instead of killed."},
+	{Name: "spark.storage.decommission.enabled", Kind: Bool, Default: "false",
+		Doc: "Migrate the blocks of a decommissioning executor to other executors: its shuffle output (spark.storage.decommission.shuffleBlocks.enabled) and cached blocks (spark.storage.decommission.rddBlocks.enabled)."},
+	{Name: "spark.storage.decommission.shuffleBlocks.enabled", Kind: Bool, Default: "true",
+		Doc: "Migrate the shuffle output of a decommissioning executor, with spark.storage.decommission.enabled."},
+	{Name: "spark.storage.decommission.rddBlocks.enabled", Kind: Bool, Default: "true",
+		Doc: "Migrate the cached blocks of a decommissioning executor, with spark.storage.decommission.enabled."},
+	{Name: "spark.executor.decommission.killInterval", Kind: Duration, TimeUnit: "s", Validate: nonNegativeDuration("s"),
+		Doc: "How long after it is decommissioned an executor is expected to be gone, killed by something outside Spark such as a reclaimed spot node (seconds when no unit is given); the driver kills one still there after it. Unset means no limit."},
+	{Name: "spark.executor.decommission.forceKillTimeout", Kind: Duration, TimeUnit: "s", Validate: nonNegativeDuration("s"),
+		Doc: "How long a decommissioning executor may take to hand over its blocks before it is made to exit (seconds when no unit is given). Unset means no limit; low values leave migrations unfinished."},
 
 	// Networking, security, heartbeats.
 	{Name: "spark.driver.host", Kind: String,
@@ -372,6 +386,10 @@ var kubernetesProperties = []Property{
 		Doc: "How many executor failures (pods that failed, were evicted, OOM-killed, deleted or could not start) the application tolerates before it fails. Unset means twice spark.executor.instances, at least 3."},
 	{Name: "spark.kubernetes.executor.deleteOnTermination", Kind: Bool, Default: "true",
 		Doc: "Delete executor pods when they end. When false they are kept for debugging and labelled spark-exec-inactive=true."},
+	{Name: "spark.kubernetes.executor.decommissionLabel", Kind: String,
+		Doc: "Label put on an executor pod when it is decommissioned (spark.decommission.enabled), for pod disruption budgets and pod-deletion-cost. Unset means none."},
+	{Name: "spark.kubernetes.executor.decommissionLabelValue", Kind: String,
+		Doc: "Value of the spark.kubernetes.executor.decommissionLabel label."},
 
 	// Dependencies.
 	{Name: "spark.kubernetes.resourceStagingServer.port", Kind: Int, Default: "10000", Validate: port,
