@@ -60,9 +60,11 @@ func security(conf *config.Conf, kind master.Kind, executorSecret string, execut
 // local-cluster's N and C as in Spark.
 func (s *Session) clusterSize() (n, cores int, mem int64, err error) {
 	m, conf := s.master, s.conf
+	dynamic := conf.Bool("spark.dynamicAllocation.enabled")
 	if m.Kind == master.Kubernetes { // each executor pod gets what it asks for
 		n, cores, mem = conf.Int("spark.executor.instances"), conf.Int("spark.executor.cores"), conf.Bytes("spark.executor.memory")
-		if n < 1 {
+		n = s.elastic.initialExecutors(n)
+		if n < 1 && !dynamic {
 			return 0, 0, 0, fmt.Errorf("spark: spark.executor.instances=%d: want at least one executor", n)
 		}
 		return n, cores, mem, nil
@@ -82,7 +84,8 @@ func (s *Session) clusterSize() (n, cores int, mem int64, err error) {
 		}
 		mem = em
 	}
-	if n < 1 {
+	n = s.elastic.initialExecutors(n)
+	if n < 1 && !dynamic {
 		return 0, 0, 0, fmt.Errorf("spark: %s with spark.executor.instances=%d: want at least one executor", m.Raw, n)
 	}
 	return n, cores, mem, nil
@@ -99,6 +102,14 @@ func (s *Session) startDriverEndpoint() error {
 		return err
 	}
 	s.secret = secret
+	var service func(ctx context.Context, id, host string) (string, error)
+	if s.conf.Bool("spark.shuffle.service.enabled") {
+		if len(sec.Secret) == 0 {
+			return fmt.Errorf("spark: spark.shuffle.service.enabled=true needs spark.authenticate=true: the shuffle service serves an application's files only to holders of its secret")
+		}
+		s.elastic.useService(sec.Secret)
+		service = s.elastic.serviceFor
+	}
 	host := s.conf.String("spark.driver.host")
 	if host == "" {
 		host = "127.0.0.1"
@@ -115,7 +126,7 @@ func (s *Session) startDriverEndpoint() error {
 		Addr:        addr,
 		Sec:         sec,
 		Timeout:     s.conf.Duration("spark.network.timeout"),
-		Parallelism: n * cores,
+		Parallelism: max(n, 1) * cores,
 		Encode:      s.encodeTask,
 		Statuses:    s.tracker.Statuses,
 		Broadcast:   s.broadcastValue,
@@ -128,9 +139,12 @@ func (s *Session) startDriverEndpoint() error {
 			}
 			s.registrations.notify()
 		},
-		OnLost:   s.executorLost,
-		OnSilent: s.executorSilent,
-		Log:      s.log,
+		OnLost:         s.executorLost,
+		OnSilent:       s.executorSilent,
+		ShuffleService: service,
+		OnRefused:      func(_ string, err error) { s.fail(fmt.Errorf("spark: %w", err)) },
+		OnMigrated:     s.migrated,
+		Log:            s.log,
 	})
 	if err != nil {
 		return fmt.Errorf("spark: %w", err)
@@ -138,6 +152,24 @@ func (s *Session) startDriverEndpoint() error {
 	s.driver = d
 	s.backend = d
 	return nil
+}
+
+// Executors lists the ids of the executors registered with the driver and
+// not leaving, in registration order (as Spark's status tracker's
+// executor infos): under local[N] none, the driver runs the tasks. With
+// dynamic allocation the list grows and shrinks while the application
+// runs.
+func (s *Session) Executors() []string {
+	if s.driver == nil {
+		return nil
+	}
+	var out []string
+	for _, l := range s.driver.Loads() {
+		if !l.Decommissioning {
+			out = append(out, l.ID)
+		}
+	}
+	return out
 }
 
 // driverURL is where executors reach the driver endpoint.
@@ -270,6 +302,9 @@ func (s *Session) stopExecutors() {
 	if s.driver != nil {
 		s.driver.Stop(grace)
 	}
+	// Once the executors left: the shuffle services remove the
+	// application's files.
+	s.elastic.stop()
 	if s.cm != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), grace)
 		defer cancel()

@@ -12,7 +12,7 @@ import (
 // start with local-cluster masters: started again with GOSPARK_ROLE=executor,
 // it serves its driver and exits.
 func TestMain(m *testing.M) {
-	if os.Getenv("GOSPARK_ROLE") == "executor" {
+	if r := os.Getenv("GOSPARK_ROLE"); r == "executor" || r == "shuffle-service" {
 		_, _ = spark.NewSession(context.Background()) // does not return
 	}
 	code := m.Run()

@@ -2,15 +2,20 @@ package spark
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/gospark/gospark/internal/cluster"
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/launch"
 	"github.com/gospark/gospark/internal/master"
 	"github.com/gospark/gospark/internal/shuffle"
+	"github.com/gospark/gospark/internal/shuffleservice"
 	"github.com/gospark/gospark/internal/task"
 )
 
@@ -25,6 +30,85 @@ type executorRuntime struct {
 
 	mu     sync.Mutex
 	bcasts map[int64][]byte // broadcast values fetched from the driver
+
+	// service is the external shuffle service's client (nil without
+	// one).
+	service   *shuffleservice.Client
+	serviceMu sync.Mutex
+}
+
+// leaveSignal is closed at the first SIGTERM: a pod deleted with a grace
+// period, or the cluster manager decommissioning the executor.
+func leaveSignal(ctx context.Context) <-chan struct{} {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	leave := make(chan struct{})
+	go func() {
+		defer signal.Stop(sig)
+		select {
+		case <-sig:
+			close(leave)
+		case <-ctx.Done():
+		}
+	}()
+	return leave
+}
+
+// decommissionOptions reads spark.decommission.enabled and
+// spark.storage.decommission.*.
+func decommissionOptions(conf *config.Conf) cluster.DecommissionOptions {
+	storage := conf.Bool("spark.storage.decommission.enabled")
+	o := cluster.DecommissionOptions{
+		Enabled: conf.Bool("spark.decommission.enabled"),
+		Shuffle: storage && conf.Bool("spark.storage.decommission.shuffleBlocks.enabled") && !conf.Bool("spark.shuffle.service.enabled"),
+		RDD:     storage && conf.Bool("spark.storage.decommission.rddBlocks.enabled"),
+	}
+	if conf.Has("spark.executor.decommission.forceKillTimeout") {
+		o.ForceKill = conf.Duration("spark.executor.decommission.forceKillTimeout")
+	}
+	return o
+}
+
+// registerWithService registers the executor with its shuffle service:
+// once at start, and again before each map output is reported, since a
+// restarted service pod forgets its executors (and may have a new
+// address); registering again is one round trip on a pooled connection.
+// When the service does not answer, the executor asks the driver where it
+// is now (resolve; not at start: the driver's answers are not read yet)
+// and tries again for up to 30 s.
+func (x *executorRuntime) registerWithService(ctx context.Context, resolve bool) error {
+	x.serviceMu.Lock()
+	defer x.serviceMu.Unlock()
+	id := x.link.ID()
+	deadline := time.Now().Add(30 * time.Second)
+	var last error
+	for wait := 200 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		addr := x.link.ShuffleService()
+		err := x.service.RegisterExecutor(ctx, addr, id)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, shuffleservice.ErrRefused) {
+			return fmt.Errorf("spark: the shuffle service at %s refused executor %s: %w", addr, id, err)
+		}
+		last = fmt.Errorf("spark: registering executor %s with the shuffle service at %s: %w", id, addr, err)
+		x.sess.log.Warn("the shuffle service does not answer; trying again", "service", addr, "error", err)
+		if time.Now().Add(wait).After(deadline) {
+			return last
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(last, ctx.Err())
+		case <-time.After(wait):
+		}
+		if resolve {
+			if naddr, err := x.link.ResolveShuffleService(ctx); err != nil {
+				x.sess.log.Warn("asking the driver for the shuffle service", "error", err)
+			} else if naddr != addr {
+				x.sess.log.Info("the shuffle service moved", "from", addr, "to", naddr)
+			}
+		}
+	}
 }
 
 // runExecutor is NewSession in an executor process: it serves the driver
@@ -51,6 +135,14 @@ func executorMain(ctx context.Context, conf *config.Conf, m master.Master) error
 	if self.Cores > 0 {
 		cores = self.Cores
 	}
+	if conf.Bool("spark.shuffle.service.enabled") {
+		if self.ShuffleDir == "" {
+			return fmt.Errorf("spark: spark.shuffle.service.enabled is on but the cluster manager gave the executor no shuffle service directory (%s)", launch.EnvShuffleDir)
+		}
+		// The service's directory: it serves the files after the
+		// executor is gone, and removes them when the application ends.
+		s.serviceDir = shuffleservice.ExecutorDir(self.ShuffleDir, self.AppID, self.ID)
+	}
 	if err := s.setupEnv(ctx, self.ID, "-exec-"+self.ID, conf.Bytes("spark.executor.memory"), cores); err != nil {
 		return err
 	}
@@ -61,16 +153,34 @@ func executorMain(ctx context.Context, conf *config.Conf, m master.Master) error
 	}
 	x := &executorRuntime{sess: s, bcasts: make(map[int64][]byte)}
 	s.remote = x
-	err = cluster.RunExecutor(ctx, cluster.ExecutorOptions{
-		ID: self.ID, DriverURL: self.DriverURL, Cores: cores, Sec: sec, BindHost: self.BindHost,
-		Heartbeat:   conf.Duration("spark.executor.heartbeatInterval"),
-		Timeout:     conf.Duration("spark.network.timeout"),
-		MaxInFlight: conf.Bytes("spark.reducer.maxSizeInFlight"),
-		Env:         s.env, Log: s.log,
-	}, func(link *cluster.Executor) (cluster.Runner, error) {
+	opts := cluster.ExecutorOptions{
+		ID: self.ID, DriverURL: self.DriverURL, Cores: cores, Sec: sec, BindHost: self.BindHost, Host: self.Host,
+		Heartbeat:    conf.Duration("spark.executor.heartbeatInterval"),
+		Timeout:      conf.Duration("spark.network.timeout"),
+		MaxInFlight:  conf.Bytes("spark.reducer.maxSizeInFlight"),
+		Env:          s.env,
+		Leave:        leaveSignal(ctx),
+		Decommission: decommissionOptions(conf),
+		Log:          s.log,
+	}
+	if s.serviceDir != "" {
+		x.service = shuffleservice.NewClient(self.AppID, sec.Secret, conf.Duration("spark.network.timeout"))
+		defer x.service.Close()
+		opts.Service = x.service
+	}
+	err = cluster.RunExecutor(ctx, opts, func(link *cluster.Executor) (cluster.Runner, error) {
 		x.link = link
+		if x.service != nil {
+			if err := x.registerWithService(ctx, false); err != nil {
+				return nil, err
+			}
+		}
 		return x, nil
 	})
+	if errors.Is(err, cluster.ErrTerminated) {
+		s.log.Info("executor told to leave; exiting")
+		return nil
+	}
 	if err != nil {
 		s.log.Warn("executor exiting", "error", err)
 	}
@@ -181,6 +291,14 @@ func (x *executorRuntime) RunTask(ctx context.Context, tc *task.Context, payload
 			return nil, fmt.Errorf("spark: map task returned %T", v)
 		}
 		st.Addr = x.link.BlockAddr()
+		if x.service != nil {
+			// The service serves the output, also after this executor
+			// is gone.
+			if err := x.registerWithService(ctx, true); err != nil {
+				return nil, err
+			}
+			st.Addr, st.Service = x.link.ShuffleService(), true
+		}
 		return cluster.EncodeMapStatus(st)
 	}
 	d, ok := s.datasetByID(desc.NodeID)

@@ -82,6 +82,13 @@ type Session struct {
 	broadcasts map[int64]func() ([]byte, error)
 	// remote is the executor runtime, in an executor process.
 	remote *executorRuntime
+	// serviceDir is, in an executor with an external shuffle service,
+	// its local directory in the service's tree (kept at exit: the
+	// service removes it when the application ends).
+	serviceDir string
+	// elastic is dynamic allocation and the shuffle services' upkeep
+	// (driver side).
+	elastic *elastic
 }
 
 // SessionOption configures a Session: Conf, Master, AppName.
@@ -106,6 +113,9 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 	conf, err := config.FromEnv()
 	if err != nil {
 		return nil, fmt.Errorf("spark: configuration from gospark submit: %w", err)
+	}
+	if launch.IsShuffleService() {
+		runShuffleService(ctx, conf) // never returns
 	}
 	if launch.IsExecutor() {
 		// The driver's configuration, as it passed it: the options are the
@@ -205,6 +215,14 @@ func (s *Session) start(ctx context.Context) error {
 	if s.master.Kind != master.Local {
 		// The manager first: a master no linked manager serves, or a
 		// Kubernetes driver outside its pod, fails before anything listens.
+		if err := checkElastic(conf, s.master); err != nil {
+			return err
+		}
+		el, err := newElastic(s)
+		if err != nil {
+			return err
+		}
+		s.elastic = el
 		cm, err := clustermgr.New(s.master, conf, s.log)
 		if err != nil {
 			return fmt.Errorf("spark: %w", err)
@@ -225,7 +243,10 @@ func (s *Session) start(ctx context.Context) error {
 		Log:              s.log,
 	})
 	if s.cm != nil {
-		return s.startExecutors(ctx)
+		if err := s.startExecutors(ctx); err != nil {
+			return err
+		}
+		s.elastic.start()
 	}
 	return nil
 }
@@ -245,6 +266,9 @@ func (s *Session) setupEnv(ctx context.Context, execID, suffix string, heap int6
 		return fmt.Errorf("spark: spark.local.dir %s: %w", base, err)
 	}
 	dir, err := os.MkdirTemp(base, "gospark-"+s.appID+suffix+"-")
+	if s.serviceDir != "" {
+		dir, err = s.serviceDir, os.MkdirAll(s.serviceDir, 0o755)
+	}
 	if err != nil {
 		return fmt.Errorf("spark: spark.local.dir %s: %w", base, err)
 	}
@@ -434,7 +458,7 @@ func (s *Session) cleanup() {
 	if s.memLimit != 0 {
 		debug.SetMemoryLimit(s.memLimit)
 	}
-	if s.localDir != "" {
+	if s.localDir != "" && s.serviceDir == "" {
 		if err := os.RemoveAll(s.localDir); err != nil {
 			s.log.Warn("removing local dir", "dir", s.localDir, "error", err)
 		}

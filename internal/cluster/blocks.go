@@ -51,6 +51,10 @@ func serveBlocks(c net.Conn, env *task.Env, log *slog.Logger) {
 			answer = func() error { return answerShuffle(w, dir, req) }
 		case frameBlockReq:
 			answer = func() error { return answerBlock(w, env.Blocks, req) }
+		case frameShufflePut:
+			answer = func() error { return acceptOutput(w, env, req) }
+		case frameBlockPut:
+			answer = func() error { return acceptBlock(w, env, req) }
 		default:
 			log.Warn("block server: unknown request", "kind", kind, "remote", c.RemoteAddr().String())
 			return
@@ -178,6 +182,7 @@ type Fetcher struct {
 	self        string
 	sec         *rpc.Security
 	maxInFlight int64
+	service     ServiceFetcher // map output an external shuffle service serves
 
 	mu   sync.Mutex
 	idle map[string][]net.Conn
@@ -199,7 +204,17 @@ func (f *Fetcher) Open(ctx context.Context, st *shuffle.MapStatus, reduce int) (
 	if !f.IsRemote(st) {
 		return shuffle.LocalFetcher{}.Open(ctx, st, reduce)
 	}
-	b, err := f.fetch(ctx, st, reduce)
+	var b []byte
+	var err error
+	if st.Service {
+		if f.service == nil {
+			return nil, fmt.Errorf("map output of executor %s is served by the shuffle service at %s, and this executor has no client for it", st.ExecutorID, st.Addr)
+		}
+		base := strings.TrimSuffix(filepath.Base(st.DataFile), ".data")
+		b, err = f.service.Fetch(ctx, st.Addr, st.ExecutorID, base, reduce)
+	} else {
+		b, err = f.fetch(ctx, st, reduce)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +244,7 @@ func (f *Fetcher) fetch(ctx context.Context, st *shuffle.MapStatus, reduce int) 
 		return nil, fmt.Errorf("fetching from %s: %w", st.Addr, err)
 	}
 	if stop() {
-		f.put(st.Addr, c)
+		f.release(st.Addr, c)
 	}
 	if kind == frameError {
 		return nil, fmt.Errorf("executor %s: %s", st.ExecutorID, payload)
@@ -257,7 +272,7 @@ func (f *Fetcher) fetchBlock(ctx context.Context, addr string, id storage.BlockI
 		return nil, fmt.Errorf("fetching %s from %s: %w", id, addr, err)
 	}
 	if stop() {
-		f.put(addr, c)
+		f.release(addr, c)
 	}
 	if kind == frameError {
 		return nil, fmt.Errorf("%s from %s: %s", id, addr, payload)
@@ -281,7 +296,7 @@ func (f *Fetcher) get(addr string) (net.Conn, error) {
 	return rpc.Buffered(c), nil
 }
 
-func (f *Fetcher) put(addr string, c net.Conn) {
+func (f *Fetcher) release(addr string, c net.Conn) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.idle[addr]) >= 8 {

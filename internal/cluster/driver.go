@@ -42,7 +42,17 @@ type DriverOptions struct {
 	// OnSilent hears of an executor declared lost because it stopped
 	// answering (it may still run, and should be killed).
 	OnSilent func(id string)
-	Log      *slog.Logger
+	// ShuffleService, when set (spark.shuffle.service.enabled), finds the
+	// external shuffle service of a registering executor's host; an error
+	// refuses the executor and goes to OnRefused.
+	ShuffleService func(ctx context.Context, executorID, host string) (string, error)
+	OnRefused      func(executorID string, err error)
+	// OnDecommissioning hears of an executor that is leaving (it said so,
+	// or the driver was told to decommission it).
+	OnDecommissioning func(id string)
+	// OnMigrated hears where a leaving executor's map outputs went.
+	OnMigrated func(from string, moves []Move)
+	Log        *slog.Logger
 }
 
 // Driver is the driver's endpoint: executors connect to it, register and
@@ -71,6 +81,12 @@ type remoteExec struct {
 	running   map[int64]*runningTask
 	gone      bool
 	closed    chan struct{} // closed when gone
+	host      string
+	// decommissioning: leaving on purpose, offered no more tasks.
+	decommissioning bool
+	decomSince      time.Time
+	idleSince       time.Time // when running last became empty
+	registeredAt    time.Time
 }
 
 type runningTask struct {
@@ -122,14 +138,14 @@ func NewDriver(opts DriverOptions) (*Driver, error) {
 // Addr is the endpoint's address.
 func (d *Driver) Addr() string { return d.ln.Addr().String() }
 
-// Executors implements scheduler.Backend: the live executors, in
-// registration order.
+// Executors implements scheduler.Backend: the live executors that take
+// tasks (not those being decommissioned), in registration order.
 func (d *Driver) Executors() []scheduler.ExecutorInfo {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var out []scheduler.ExecutorInfo
 	for _, id := range d.order {
-		if e := d.execs[id]; e != nil && !e.gone {
+		if e := d.execs[id]; e != nil && !e.gone && !e.decommissioning {
 			out = append(out, scheduler.ExecutorInfo{ID: id, Cores: e.cores})
 		}
 	}
@@ -161,6 +177,65 @@ func (d *Driver) LocalDirs() []string {
 		}
 	}
 	return out
+}
+
+// Load describes an executor for dynamic allocation.
+type Load struct {
+	ID              string
+	Running         int
+	IdleSince       time.Time // valid when Running is 0
+	RegisteredAt    time.Time
+	HasCache        bool
+	Decommissioning bool
+	DecomSince      time.Time
+}
+
+// Loads describes the live executors, in registration order.
+func (d *Driver) Loads() []Load {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cached := make(map[string]bool)
+	for _, holders := range d.blocks {
+		for ex := range holders {
+			cached[ex] = true
+		}
+	}
+	var out []Load
+	for _, id := range d.order {
+		if e := d.execs[id]; e != nil && !e.gone {
+			out = append(out, Load{ID: id, Running: len(e.running), IdleSince: e.idleSince, RegisteredAt: e.registeredAt,
+				HasCache: cached[id], Decommissioning: e.decommissioning, DecomSince: e.decomSince})
+		}
+	}
+	return out
+}
+
+// Decommissioning marks executors as leaving: they get no more tasks. It
+// returns the ids that were live and not leaving already.
+func (d *Driver) Decommissioning(ids []string) []string {
+	var marked []string
+	d.mu.Lock()
+	for _, id := range ids {
+		if e := d.execs[id]; e != nil && !e.gone && !e.decommissioning {
+			e.decommissioning, e.decomSince = true, time.Now()
+			marked = append(marked, id)
+		}
+	}
+	d.mu.Unlock()
+	if d.opts.OnDecommissioning != nil {
+		for _, id := range marked {
+			d.opts.OnDecommissioning(id)
+		}
+	}
+	return marked
+}
+
+// Live reports whether an executor is registered and not lost.
+func (d *Driver) Live(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e := d.execs[id]
+	return e != nil && !e.gone
 }
 
 // Known reports whether an executor with this id ever registered.
@@ -195,6 +270,7 @@ func (d *Driver) Launch(ctx context.Context, executorID string, t *scheduler.Tas
 		_ = e.conn.Send(&message{Kind: msgKill, TaskID: t.ID})
 	})
 	e.running[t.ID] = rt
+	e.idleSince = time.Time{}
 	d.mu.Unlock()
 	msg := &message{Kind: msgLaunch, Task: &taskMsg{ID: t.ID, JobID: t.JobID, StageID: t.StageID, StageAttempt: t.StageAttempt,
 		Partition: t.Partition, Attempt: t.Attempt, Kind: int(t.Kind), Payload: payload}}
@@ -213,9 +289,27 @@ func (d *Driver) serve(c net.Conn) {
 		return
 	}
 	_ = c.SetReadDeadline(time.Time{})
+	now := time.Now()
 	e := &remoteExec{id: reg.ExecutorID, cores: max(reg.Cores, 1), blockAddr: reg.BlockAddr, pid: reg.PID,
-		localDir: reg.LocalDir, conn: conn, lastSeen: time.Now(), running: make(map[int64]*runningTask),
-		closed: make(chan struct{})}
+		localDir: reg.LocalDir, conn: conn, lastSeen: now, running: make(map[int64]*runningTask),
+		closed: make(chan struct{}), host: reg.Host, idleSince: now, registeredAt: now}
+	var service string
+	if d.opts.ShuffleService != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), d.opts.Timeout)
+		addr, err := d.opts.ShuffleService(ctx, e.id, e.host)
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("executor %s on %s: no external shuffle service (spark.shuffle.service.enabled): %w", e.id, e.host, err)
+			d.opts.Log.Error("refusing an executor", "executor", e.id, "host", e.host, "error", err)
+			_ = conn.Send(&message{Kind: msgShutdown, Reason: err.Error()})
+			conn.Close()
+			if d.opts.OnRefused != nil {
+				d.opts.OnRefused(e.id, err)
+			}
+			return
+		}
+		service = addr
+	}
 	d.mu.Lock()
 	if old := d.execs[e.id]; d.stopped || (old != nil && !old.gone) {
 		d.mu.Unlock()
@@ -228,7 +322,7 @@ func (d *Driver) serve(c net.Conn) {
 	}
 	d.execs[e.id] = e
 	d.mu.Unlock()
-	if err := conn.Send(&message{Kind: msgRegistered, AppID: d.opts.AppID}); err != nil {
+	if err := conn.Send(&message{Kind: msgRegistered, AppID: d.opts.AppID, ShuffleService: service}); err != nil {
 		d.lose(e, err.Error())
 		return
 	}
@@ -252,6 +346,9 @@ func (d *Driver) serve(c net.Conn) {
 			d.mu.Lock()
 			rt := e.running[m.TaskID]
 			delete(e.running, m.TaskID)
+			if len(e.running) == 0 && e.idleSince.IsZero() {
+				e.idleSince = time.Now()
+			}
 			d.mu.Unlock()
 			if m.Status != nil {
 				d.addBlocks(e.id, m.Status.Blocks)
@@ -260,7 +357,13 @@ func (d *Driver) serve(c net.Conn) {
 				go d.complete(e.id, rt, m.Status)
 			}
 		case msgRequest:
-			go d.answer(conn, m)
+			go d.answer(conn, e, m)
+		case msgDecommissioning:
+			if len(d.Decommissioning([]string{e.id})) > 0 {
+				d.opts.Log.Info("executor is decommissioning: no more tasks for it", "executor", e.id, "reason", m.Reason)
+			}
+		case msgMigrated:
+			d.migrated(e, m)
 		default:
 			d.opts.Log.Warn("unexpected message from executor", "executor", e.id, "kind", int(m.Kind))
 		}
@@ -301,10 +404,20 @@ func (d *Driver) complete(execID string, rt *runningTask, st *statusMsg) {
 	rt.done(r)
 }
 
-func (d *Driver) answer(conn *rpc.Conn, m message) {
+func (d *Driver) answer(conn *rpc.Conn, e *remoteExec, m message) {
 	resp := &message{Kind: msgResponse, ReqID: m.ReqID}
 	var err error
 	switch {
+	case m.PeersReq:
+		resp.Peers = d.peers(e.id)
+	case m.ServiceReq:
+		if d.opts.ShuffleService == nil {
+			err = errors.New("the external shuffle service is not enabled")
+			break
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), d.opts.Timeout)
+		resp.ShuffleService, err = d.opts.ShuffleService(ctx, e.id, e.host)
+		cancel()
 	case m.Block != nil:
 		resp.Addrs = d.blockAddrs(*m.Block, m.ExecutorID)
 	case m.BroadcastID != 0:
@@ -321,6 +434,46 @@ func (d *Driver) answer(conn *rpc.Conn, m message) {
 		resp.Err = err.Error()
 	}
 	_ = conn.Send(resp)
+}
+
+// peers lists the executors other than except that take blocks: live
+// and not leaving.
+func (d *Driver) peers(except string) []Peer {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []Peer
+	for _, id := range d.order {
+		if e := d.execs[id]; e != nil && !e.gone && !e.decommissioning && id != except && e.blockAddr != "" {
+			out = append(out, Peer{ID: id, BlockAddr: e.blockAddr})
+		}
+	}
+	return out
+}
+
+// migrated records where a leaving executor's blocks went.
+func (d *Driver) migrated(e *remoteExec, m message) {
+	var blockBytes int64
+	d.mu.Lock()
+	for _, b := range m.Blocks {
+		if to := d.execs[b.To]; to == nil || to.gone {
+			continue
+		}
+		if d.blocks[b.Block] == nil {
+			d.blocks[b.Block] = make(map[string]bool)
+		}
+		d.blocks[b.Block][b.To] = true
+		blockBytes += b.Bytes
+	}
+	d.mu.Unlock()
+	var shuffleBytes int64
+	for _, mv := range m.Moves {
+		shuffleBytes += mv.Bytes
+	}
+	d.opts.Log.Info("decommissioned executor handed its blocks to peers", "executor", e.id,
+		"shuffleOutputs", len(m.Moves), "shuffleBytes", shuffleBytes, "cachedBlocks", len(m.Blocks), "cachedBytes", blockBytes)
+	if d.opts.OnMigrated != nil && len(m.Moves) > 0 {
+		d.opts.OnMigrated(e.id, m.Moves)
+	}
 }
 
 func (d *Driver) addBlocks(exec string, ids []storage.BlockID) {
@@ -405,8 +558,12 @@ func (d *Driver) lose(e *remoteExec, reason string) {
 	stopped := d.stopped
 	running := e.running
 	e.running = map[int64]*runningTask{}
+	decom := e.decommissioning
 	d.mu.Unlock()
 	e.conn.Close()
+	if decom {
+		reason = "decommissioned: " + reason
+	}
 	if stopped {
 		reason = "the driver stopped: " + reason
 	} else if d.opts.OnLost != nil {
@@ -422,7 +579,7 @@ func (d *Driver) lose(e *remoteExec, reason string) {
 		if rt.stop != nil {
 			rt.stop()
 		}
-		rt.done(scheduler.Result{Task: rt.t, ExecutorID: e.id, Err: &ExecutorLostError{ExecutorID: e.id, Reason: reason}})
+		rt.done(scheduler.Result{Task: rt.t, ExecutorID: e.id, Err: &ExecutorLostError{ExecutorID: e.id, Reason: reason, Decommissioned: decom}})
 	}
 }
 

@@ -48,8 +48,41 @@ type ExecutorOptions struct {
 	// Env is the executor's environment; RunExecutor sets its MapOutputs
 	// and Fetcher.
 	Env *task.Env
-	Log *slog.Logger
+	// Host is the executor's host for the cluster manager (launch.EnvHost).
+	Host string
+	// Service fetches map output that an external shuffle service serves
+	// (nil without one).
+	Service ServiceFetcher
+	// Leave is closed when the executor is told to leave (SIGTERM): with
+	// Decommission.Enabled it decommissions itself, otherwise it exits.
+	Leave        <-chan struct{}
+	Decommission DecommissionOptions
+	Log          *slog.Logger
 }
+
+// DecommissionOptions are spark.decommission.enabled and
+// spark.storage.decommission.*.
+type DecommissionOptions struct {
+	Enabled bool
+	// Shuffle and RDD hand the executor's map outputs and cached blocks
+	// to peers (spark.storage.decommission.enabled and its
+	// shuffleBlocks/rddBlocks); Shuffle is off when a shuffle service
+	// serves the outputs anyway.
+	Shuffle, RDD bool
+	// ForceKill is spark.executor.decommission.forceKillTimeout: the
+	// executor exits then even if its tasks or the migration are not
+	// done (0: no limit).
+	ForceKill time.Duration
+}
+
+// ServiceFetcher reads map output from an external shuffle service.
+type ServiceFetcher interface {
+	Fetch(ctx context.Context, addr, execID, fileBase string, reduce int) ([]byte, error)
+}
+
+// ErrTerminated is returned by RunExecutor when the executor was told to
+// leave without decommissioning.
+var ErrTerminated = errors.New("cluster: executor terminated (SIGTERM) without spark.decommission.enabled")
 
 // Executor is a running executor process's link to its driver.
 type Executor struct {
@@ -63,6 +96,8 @@ type Executor struct {
 	pending map[uint64]chan *message
 	tasks   map[int64]context.CancelFunc
 	acked   time.Time
+	service string // the external shuffle service's address
+	fetcher *Fetcher
 }
 
 // ErrDriverGone is returned by RunExecutor when the driver disappeared.
@@ -97,6 +132,8 @@ func RunExecutor(ctx context.Context, opts ExecutorOptions, newRunner func(*Exec
 	x := &Executor{opts: opts, conn: conn, env: opts.Env, blockAddr: bl.Addr().String(), pending: make(map[uint64]chan *message),
 		tasks: make(map[int64]context.CancelFunc), acked: time.Now()}
 	fetcher := NewFetcher(opts.ID, opts.Sec, opts.MaxInFlight)
+	fetcher.service = opts.Service
+	x.fetcher = fetcher
 	defer fetcher.Close()
 	opts.Env.MapOutputs = x
 	opts.Env.Fetcher = fetcher
@@ -107,7 +144,7 @@ func RunExecutor(ctx context.Context, opts ExecutorOptions, newRunner func(*Exec
 	go func() { _ = srv.Serve(func(c net.Conn) { serveBlocks(c, opts.Env, opts.Log) }) }()
 
 	if err := conn.Send(&message{Kind: msgRegister, ExecutorID: opts.ID, Cores: opts.Cores,
-		BlockAddr: bl.Addr().String(), PID: os.Getpid(), LocalDir: opts.Env.LocalDir}); err != nil {
+		BlockAddr: bl.Addr().String(), PID: os.Getpid(), LocalDir: opts.Env.LocalDir, Host: opts.Host}); err != nil {
 		return fmt.Errorf("%w: %w", ErrDriverGone, err)
 	}
 	_ = c.SetReadDeadline(time.Now().Add(opts.Timeout))
@@ -119,6 +156,7 @@ func RunExecutor(ctx context.Context, opts ExecutorOptions, newRunner func(*Exec
 	if reg.Kind != msgRegistered {
 		return fmt.Errorf("cluster: the driver refused executor %s: %s", opts.ID, reg.Reason)
 	}
+	x.service = reg.ShuffleService
 	runner, err := newRunner(x)
 	if err != nil {
 		return err
@@ -130,8 +168,24 @@ func RunExecutor(ctx context.Context, opts ExecutorOptions, newRunner func(*Exec
 	go func() { recvErr <- x.receive(ctx, runner, shutdown) }()
 	tick := time.NewTicker(opts.Heartbeat)
 	defer tick.Stop()
+	leave := opts.Leave
+	var decommissioned chan struct{}
 	for {
 		select {
+		case <-leave:
+			leave = nil
+			if !opts.Decommission.Enabled {
+				opts.Log.Info("told to leave (SIGTERM); exiting without decommissioning (spark.decommission.enabled=false)")
+				return ErrTerminated
+			}
+			decommissioned = make(chan struct{})
+			go func() {
+				defer close(decommissioned)
+				x.decommission(ctx)
+			}()
+		case <-decommissioned:
+			opts.Log.Info("decommissioned; exiting")
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		case reason := <-shutdown:
@@ -308,6 +362,30 @@ func (x *Executor) Broadcast(ctx context.Context, id int64) ([]byte, error) {
 		return nil, fmt.Errorf("broadcast %d: %s", id, r.Err)
 	}
 	return r.Data, nil
+}
+
+// ShuffleService is the address of the external shuffle service the
+// driver gave the executor ("" without one).
+func (x *Executor) ShuffleService() string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.service
+}
+
+// ResolveShuffleService asks the driver for the shuffle service again
+// (the one known does not answer: its pod was replaced, say).
+func (x *Executor) ResolveShuffleService(ctx context.Context) (string, error) {
+	r, err := x.request(ctx, &message{ServiceReq: true})
+	if err != nil {
+		return "", fmt.Errorf("cluster: asking the driver for the shuffle service: %w", err)
+	}
+	if r.Err != "" {
+		return "", fmt.Errorf("cluster: %s", r.Err)
+	}
+	x.mu.Lock()
+	x.service = r.ShuffleService
+	x.mu.Unlock()
+	return r.ShuffleService, nil
 }
 
 // BlockAddr is the address of the executor's block server.

@@ -29,6 +29,12 @@ const (
 	msgShutdown
 	msgRequest  // executor asks the driver: map output statuses, broadcast values
 	msgResponse // the driver's answer
+	// msgDecommissioning: the executor is leaving (it got SIGTERM with
+	// spark.decommission.enabled): no more tasks for it.
+	msgDecommissioning
+	// msgMigrated: the leaving executor handed its shuffle outputs and
+	// cached blocks to peers; here is where they went.
+	msgMigrated
 )
 
 // message is everything that crosses the control connection; each kind
@@ -42,6 +48,12 @@ type message struct {
 	BlockAddr  string
 	PID        int
 	LocalDir   string
+	// Host is the executor's host for the cluster manager (its node on
+	// Kubernetes): the driver finds the shuffle service there.
+	Host string
+	// ShuffleService (msgRegistered, and the answer to ServiceReq) is the
+	// address of the external shuffle service the executor uses.
+	ShuffleService string
 
 	// msgRegistered: the application's id and the time the driver
 	// declares an executor lost without heartbeats.
@@ -68,9 +80,44 @@ type message struct {
 	// MapIndex is the first missing one (-1: none was ever registered).
 	Missing  bool
 	MapIndex int
+	// PeersReq asks for the executors a leaving one may hand its blocks
+	// to; Peers answers. ServiceReq asks for the shuffle service again
+	// (the one known does not answer).
+	PeersReq   bool
+	Peers      []Peer
+	ServiceReq bool
+
+	// msgMigrated
+	Moves  []Move
+	Blocks []MovedBlock
 
 	// msgShutdown
 	Reason string
+}
+
+// Peer is an executor that can take blocks.
+type Peer struct {
+	ID        string
+	BlockAddr string
+}
+
+// Move is a map output a leaving executor handed to a peer.
+type Move struct {
+	ShuffleID int64
+	MapIndex  int
+	DataBase  string // base name of the data file it wrote
+	To        string
+	Addr      string // the peer's block server
+	DataFile  string // where the peer keeps it
+	IndexFile string
+	Bytes     int64
+}
+
+// MovedBlock is a cached partition a leaving executor handed to a peer.
+type MovedBlock struct {
+	Block storage.BlockID
+	To    string
+	Bytes int64
 }
 
 type taskMsg struct {
@@ -132,7 +179,13 @@ func (e *RemoteError) Error() string { return e.Msg }
 type ExecutorLostError struct {
 	ExecutorID string
 	Reason     string
+	// Decommissioned: the executor was leaving on purpose; its tasks'
+	// failures do not count toward spark.task.maxFailures.
+	Decommissioned bool
 }
+
+// NotCounted implements scheduler.NotCounted.
+func (e *ExecutorLostError) NotCounted() bool { return e.Decommissioned }
 
 func (e *ExecutorLostError) Error() string {
 	return fmt.Sprintf("executor %s lost: %s", e.ExecutorID, e.Reason)

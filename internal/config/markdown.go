@@ -57,8 +57,8 @@ column says which unit a number without one is in. Names ending in ` + "`.*`" + 
 name that continues the prefix is accepted.
 
 Two marks in the Meaning column flag properties that are accepted but have no effect.
-**Not implemented yet** names a feature gospark does not have yet (dynamic allocation, the shuffle
-service, the web UI, the event log...). **Superseded** marks the older guide's driver submission
+**Not implemented yet** names a feature gospark does not have yet (the web UI, the event log,
+Kubernetes client mode...). **Superseded** marks the older guide's driver submission
 server flow, which the resource staging server replaces. Their values are still checked, so
 existing ` + "`spark-defaults.conf`" + ` files keep working, and setting one prints one warning that names it:
 ` + "`gospark submit`" + ` prints it for the submission, and ` + "`spark.NewSession`" + ` for a property the

@@ -32,7 +32,6 @@ func logLevel(v string) error {
 // Features that properties belong to but gospark does not have yet
 // (Property.NotImplemented). docs/architecture.md lists what is not built.
 const (
-	niShuffleService  = "the external shuffle service, which comes with dynamic allocation"
 	niWebUI           = "the driver's web UI"
 	niEventLog        = "the event log and the history server"
 	niTaskCPUs        = "tasks that take more than one slot: every task takes one"
@@ -158,11 +157,9 @@ var appProperties = []Property{
 		NotImplemented: niStorageFraction,
 		Doc:            "Share of the unified memory region that cached blocks keep even when execution needs memory."},
 	{Name: "spark.shuffle.service.enabled", Kind: Bool, Default: "false",
-		NotImplemented: niShuffleService,
-		Doc:            "Serve shuffle files through the external shuffle service, so executors can be removed without losing their map output. Dynamic allocation needs it."},
+		Doc: "Serve shuffle files through the external shuffle service, so executors can be removed without losing their map output. Dynamic allocation needs it."},
 	{Name: "spark.shuffle.service.port", Kind: Int, Default: "7337", Validate: port,
-		NotImplemented: niShuffleService,
-		Doc:            "Port of the external shuffle service."},
+		Doc: "Port of the external shuffle service."},
 
 	// Dynamic allocation (internal/alloc).
 	{Name: "spark.dynamicAllocation.enabled", Kind: Bool, Default: "false",
@@ -425,11 +422,9 @@ var kubernetesProperties = []Property{
 
 	// External shuffle service.
 	{Name: "spark.kubernetes.shuffle.namespace", Kind: String, Default: "default",
-		NotImplemented: niShuffleService,
-		Doc:            "Namespace of the external shuffle service pods used with dynamic allocation."},
+		Doc: "Namespace of the external shuffle service pods used with dynamic allocation."},
 	{Name: "spark.kubernetes.shuffle.labels", Kind: String, Validate: keyValueList,
-		NotImplemented: niShuffleService,
-		Doc:            "Comma-separated key=value labels that select the shuffle service pods; they must match exactly one pod on each node that runs executors."},
+		Doc: "Comma-separated key=value labels that select the shuffle service pods; they must match exactly one pod on each node that runs executors."},
 
 	// Tests.
 	{Name: "spark.kubernetes.test.master", Kind: String,

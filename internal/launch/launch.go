@@ -144,9 +144,16 @@ func Without(env []string) []string {
 // IsExecutor reports whether this process was started as an executor.
 func IsExecutor() bool { return os.Getenv(EnvRole) == RoleExecutor }
 
+// IsShuffleService reports whether this process was started as a cluster
+// manager's shuffle service (local-cluster's).
+func IsShuffleService() bool { return os.Getenv(EnvRole) == RoleShuffleService }
+
 // Self is an executor process's side of the contract.
 type Self struct {
 	ID, DriverURL, AppID, BindHost, Secret string
+	// Host (EnvHost) and ShuffleDir (EnvShuffleDir) are set with an
+	// external shuffle service.
+	Host, ShuffleDir string
 	// Cores is 0 when the variable is absent (spark.executor.cores then).
 	Cores int
 }
@@ -158,6 +165,7 @@ var ErrIncomplete = errors.New("launch: incomplete executor environment")
 func FromEnv() (Self, error) {
 	s := Self{
 		ID: os.Getenv(EnvExecutorID), DriverURL: os.Getenv(EnvDriverURL), AppID: os.Getenv(EnvAppID),
+		Host: os.Getenv(EnvHost), ShuffleDir: os.Getenv(EnvShuffleDir),
 		BindHost: os.Getenv(EnvBindHost), Secret: os.Getenv(EnvSecret),
 	}
 	if s.ID == "" || s.DriverURL == "" {

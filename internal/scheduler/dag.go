@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,9 +101,15 @@ func (d *DAGScheduler) Tracker() *MapOutputTracker { return d.tracker }
 
 // ExecutorLost forgets the map outputs of an executor that is gone, so that
 // the stages needing them recompute them, and logs which they were.
+// Outputs that an external shuffle service serves, or that a
+// decommissioned executor handed to peers, are not its any more and stay.
 func (d *DAGScheduler) ExecutorLost(executorID, reason string) {
 	lost := d.tracker.UnregisterExecutor(executorID)
-	d.log.Warn("executor lost", "executor", executorID, "reason", reason)
+	if strings.HasPrefix(reason, "decommissioned") {
+		d.log.Info("executor left", "executor", executorID, "reason", reason)
+	} else {
+		d.log.Warn("executor lost", "executor", executorID, "reason", reason)
+	}
 	for _, id := range slices.Sorted(maps.Keys(lost)) {
 		d.log.Warn("map outputs lost with their executor", "executor", executorID, "shuffle", id, "maps", lost[id])
 	}
@@ -434,7 +441,15 @@ func (j *job) handle(r *Result) error {
 		// means the executor's files for the shuffle are gone: drop all of
 		// them so that one resubmission recomputes everything lost.
 		var lost []int
-		if ff.ExecutorID != "" {
+		if ff.Service && ff.Addr != "" {
+			// The node's shuffle service failed: every output it serves
+			// is suspect, as Spark drops a host's outputs.
+			byShuffle := j.d.tracker.UnregisterServer(ff.Addr)
+			for _, id := range slices.Sorted(maps.Keys(byShuffle)) {
+				j.d.log.Warn("map outputs lost with their shuffle service", "service", ff.Addr, "shuffle", id, "maps", byShuffle[id], "cause", "fetch failure")
+			}
+			lost = byShuffle[ff.ShuffleID]
+		} else if ff.ExecutorID != "" {
 			lost = j.d.tracker.UnregisterShuffleOnExecutor(ff.ShuffleID, ff.ExecutorID)
 		}
 		if ff.MapIndex >= 0 {
@@ -444,7 +459,7 @@ func (j *job) handle(r *Result) error {
 				slices.Sort(lost)
 			}
 		}
-		if ff.ExecutorID != "" {
+		if ff.ExecutorID != "" && !ff.Service {
 			j.d.log.Warn("map outputs lost with their executor", "executor", ff.ExecutorID, "shuffle", ff.ShuffleID, "maps", lost, "cause", "fetch failure")
 		}
 		j.failed[s] = true

@@ -70,6 +70,29 @@ func (s *TaskScheduler) ExecutorRemoved(id string) {
 	s.mu.Unlock()
 }
 
+// Load is how many tasks wait for a slot and how many run, for dynamic
+// allocation.
+func (s *TaskScheduler) Load() (pending, running int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, q := range s.queue {
+		if q.ctx.Err() == nil {
+			pending++
+		}
+	}
+	for _, n := range s.busy {
+		running += n
+	}
+	return pending, running
+}
+
+// NotCounted is implemented by task errors that do not count toward
+// spark.task.maxFailures: the task's executor was decommissioned, which
+// is no fault of the task (as Spark's ExecutorDecommission loss reason).
+type NotCounted interface {
+	NotCounted() bool
+}
+
 // dispatch launches queued tasks while slots are free.
 func (s *TaskScheduler) dispatch() {
 	type launch struct {
@@ -123,8 +146,14 @@ func (s *TaskScheduler) finished(exec string, q *queued, r Result) {
 	case r.Err == nil, q.ctx.Err() != nil, errors.As(r.Err, &ff):
 		q.report(r)
 	default:
-		q.failures++
-		s.log.Warn("lost task", "task", q.t.Name(), "executor", exec, "failures", q.failures, "error", r.Err)
+		var nc NotCounted
+		if errors.As(r.Err, &nc) && nc.NotCounted() {
+			s.log.Info("task ended with its decommissioned executor; running it again (not counted as a failure)",
+				"task", q.t.Name(), "executor", exec, "error", r.Err)
+		} else {
+			q.failures++
+			s.log.Warn("lost task", "task", q.t.Name(), "executor", exec, "failures", q.failures, "error", r.Err)
+		}
 		if q.failures >= s.maxFailures {
 			r.Err = &TaskFailedError{StageID: q.t.StageID, Partition: q.t.Partition, Failures: q.failures, Last: q.t.Name(), Err: r.Err}
 			q.report(r)

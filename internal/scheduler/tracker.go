@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"github.com/gospark/gospark/internal/shuffle"
@@ -40,7 +41,8 @@ func (m *MapOutputTracker) Unregister(shuffleID int64, mapIndex int) {
 	}
 }
 
-// UnregisterExecutor forgets every output an executor wrote and returns
+// UnregisterExecutor forgets every output an executor holds in its own
+// files (those an external shuffle service serves outlive it) and returns
 // the map indexes it dropped, by shuffle.
 func (m *MapOutputTracker) UnregisterExecutor(executorID string) map[int64][]int {
 	m.mu.Lock()
@@ -48,7 +50,7 @@ func (m *MapOutputTracker) UnregisterExecutor(executorID string) map[int64][]int
 	lost := make(map[int64][]int)
 	for id, outs := range m.outputs {
 		for i, st := range outs {
-			if st != nil && st.ExecutorID == executorID {
+			if st != nil && st.ExecutorID == executorID && !st.Service {
 				outs[i] = nil
 				lost[id] = append(lost[id], i)
 			}
@@ -119,4 +121,75 @@ func (m *MapOutputTracker) Remove(shuffleID int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.outputs, shuffleID)
+}
+
+// UnregisterServer forgets every output that the external shuffle service
+// at addr serves (it failed: its node's files are suspect, as Spark drops a
+// host's outputs) and returns the map indexes it dropped, by shuffle.
+func (m *MapOutputTracker) UnregisterServer(addr string) map[int64][]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lost := make(map[int64][]int)
+	for id, outs := range m.outputs {
+		for i, st := range outs {
+			if st != nil && st.Service && st.Addr == addr {
+				outs[i] = nil
+				lost[id] = append(lost[id], i)
+			}
+		}
+	}
+	return lost
+}
+
+// Moved is a map output that a decommissioned executor handed to a peer.
+type Moved struct {
+	ShuffleID int64
+	MapIndex  int
+	From      string // the executor that wrote it
+	DataBase  string // base name of the data file (the output's identity)
+	To        string // the executor that holds it now
+	Addr      string // that executor's block server
+	DataFile  string
+	IndexFile string
+}
+
+// Migrate points the outputs that moved at their new holder; an output
+// that was unregistered or recomputed meanwhile is left alone. It returns
+// how many it moved.
+func (m *MapOutputTracker) Migrate(moves []Moved) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, mv := range moves {
+		outs := m.outputs[mv.ShuffleID]
+		if mv.MapIndex < 0 || mv.MapIndex >= len(outs) {
+			continue
+		}
+		st := outs[mv.MapIndex]
+		if st == nil || st.ExecutorID != mv.From || st.Service || filepath.Base(st.DataFile) != mv.DataBase {
+			continue
+		}
+		cp := *st
+		cp.ExecutorID, cp.Addr, cp.DataFile, cp.IndexFile = mv.To, mv.Addr, mv.DataFile, mv.IndexFile
+		outs[mv.MapIndex] = &cp
+		n++
+	}
+	return n
+}
+
+// Holders lists the executors that hold registered map output in their
+// own files (not served by a shuffle service): shuffle tracking keeps
+// them.
+func (m *MapOutputTracker) Holders() map[string]bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]bool)
+	for _, outs := range m.outputs {
+		for _, st := range outs {
+			if st != nil && !st.Service {
+				out[st.ExecutorID] = true
+			}
+		}
+	}
+	return out
 }

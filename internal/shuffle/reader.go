@@ -37,7 +37,8 @@ func Read[T any](ctx context.Context, statuses []*MapStatus, reduce int, opts *O
 			continue
 		}
 		fail := func(err error) error {
-			return &FetchFailedError{ShuffleID: st.ShuffleID, MapIndex: st.MapIndex, ExecutorID: st.ExecutorID, Reduce: reduce, Err: err}
+			return &FetchFailedError{ShuffleID: st.ShuffleID, MapIndex: st.MapIndex, ExecutorID: st.ExecutorID, Reduce: reduce,
+				Addr: st.Addr, Service: st.Service, Err: err}
 		}
 		rc, err := open(i)
 		if err != nil {

@@ -64,11 +64,14 @@ type MapStatus struct {
 	ShuffleID  int64
 	MapIndex   int
 	ExecutorID string
-	Addr       string // the executor's block server, when it runs in another process
-	DataFile   string
-	IndexFile  string
-	Sizes      []int64 // compressed bytes per reduce partition
-	Records    int64
+	Addr       string // the executor's block server, when it runs in another process, or the shuffle service's
+	// Service says that the external shuffle service at Addr serves the
+	// files (spark.shuffle.service.enabled): they outlive the executor.
+	Service   bool
+	DataFile  string
+	IndexFile string
+	Sizes     []int64 // compressed bytes per reduce partition
+	Records   int64
 }
 
 // FetchFailedError reports map output that a reducer could not read. The
@@ -78,7 +81,11 @@ type FetchFailedError struct {
 	MapIndex   int
 	ExecutorID string
 	Reduce     int
-	Err        error
+	// Addr and Service are the failed output's server: with Service, an
+	// external shuffle service, whose every output is then suspect.
+	Addr    string
+	Service bool
+	Err     error
 }
 
 func (e *FetchFailedError) Error() string {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 
 	"github.com/gospark/gospark/internal/memory"
@@ -93,6 +94,23 @@ func (m *Manager) Get(id BlockID) (*Block, bool) {
 	defer m.mu.Unlock()
 	b, ok := m.blocks[id]
 	return b, ok
+}
+
+// List returns the ids of the stored blocks, in order.
+func (m *Manager) List() []BlockID {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]BlockID, 0, len(m.blocks))
+	for id := range m.blocks {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Dataset != out[j].Dataset {
+			return out[i].Dataset < out[j].Dataset
+		}
+		return out[i].Partition < out[j].Partition
+	})
+	return out
 }
 
 // Contains reports whether a block is stored.

@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/gospark/gospark/internal/alloc"
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/k8s/client"
 	"github.com/gospark/gospark/internal/k8s/launch"
@@ -143,6 +144,12 @@ func Prepare(a *Args) (*Submission, error) {
 	}
 	if err := conf.SetIfMissing("spark.submit.deployMode", mode); err != nil {
 		return nil, err
+	}
+	if m.Kind != master.Local {
+		// Elastic executors' properties, before anything is created.
+		if err := alloc.Check(conf); err != nil {
+			return nil, err
+		}
 	}
 	if m.Kind == master.Kubernetes {
 		// Everything is built and checked before anything is created.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gospark/gospark/internal/clustermgr"
 	"github.com/gospark/gospark/internal/config"
@@ -27,7 +29,14 @@ import (
 
 func init() {
 	clustermgr.Register(master.LocalCluster, func(_ master.Master, conf *config.Conf, log *slog.Logger) (clustermgr.Manager, error) {
-		return New(Options{LocalDir: LocalDirBase(conf), MaxRelaunches: DefaultMaxRelaunches, Log: log}), nil
+		opts := Options{LocalDir: LocalDirBase(conf), MaxRelaunches: DefaultMaxRelaunches, Log: log}
+		if conf.Bool("spark.shuffle.service.enabled") {
+			opts.ShuffleService = true
+			if conf.Has("spark.shuffle.service.port") {
+				opts.ServicePort = conf.Int("spark.shuffle.service.port")
+			}
+		}
+		return New(opts), nil
 	})
 }
 
@@ -55,6 +64,14 @@ type Options struct {
 	// Output receives the executors' stdout and stderr (default stderr).
 	Output io.Writer
 	Log    *slog.Logger
+	// ShuffleService runs an external shuffle service process (a process
+	// of the application binary in the shuffle service role) that serves
+	// the executors' shuffle files, on 127.0.0.1:ServicePort (0: any free
+	// port, the default here so that applications on one machine do not
+	// collide; spark.shuffle.service.port when set). It is restarted when
+	// it ends, on the same address, as a DaemonSet's pod would be.
+	ShuffleService bool
+	ServicePort    int
 }
 
 type proc struct {
@@ -79,6 +96,13 @@ type Manager struct {
 	stopping   bool
 	fatal      bool
 	wg         sync.WaitGroup
+
+	// The shuffle service: its listener (kept here so that a restarted
+	// service has the same address), directory and process.
+	serviceLn   *net.TCPListener
+	serviceDir  string
+	serviceProc *exec.Cmd
+	serviceWg   sync.WaitGroup
 }
 
 // New makes a manager; Start launches the executors.
@@ -104,6 +128,12 @@ func (m *Manager) Start(ctx context.Context, app clustermgr.App) error {
 	m.mu.Lock()
 	m.app, m.exe, m.target = app, exe, app.Instances
 	m.mu.Unlock()
+	if m.opts.ShuffleService {
+		if err := m.startService(); err != nil {
+			_ = m.Stop(ctx)
+			return err
+		}
+	}
 	for range app.Instances {
 		if err := m.launch(ctx); err != nil {
 			_ = m.Stop(ctx)
@@ -128,6 +158,9 @@ func (m *Manager) launch(ctx context.Context) error {
 	cmd.Env = launch.Without(os.Environ())
 	for _, v := range m.app.Launch.Env(id, "127.0.0.1") {
 		cmd.Env = append(cmd.Env, v.Name+"="+v.Value)
+	}
+	if m.serviceDir != "" {
+		cmd.Env = append(cmd.Env, launch.EnvShuffleDir+"="+m.serviceDir, launch.EnvHost+"=localhost")
 	}
 	cmd.Stdout = m.opts.Output
 	cmd.Stderr = m.opts.Output
@@ -183,7 +216,7 @@ func (m *Manager) wait(p *proc) {
 func (m *Manager) replace(why string) {
 	for {
 		m.mu.Lock()
-		if m.stopping || len(m.procs) >= m.target {
+		if m.stopping || m.liveLocked() >= m.target {
 			m.mu.Unlock()
 			return
 		}
@@ -205,6 +238,18 @@ func (m *Manager) replace(why string) {
 	}
 }
 
+// liveLocked counts the executors that are not leaving. The caller holds
+// m.mu.
+func (m *Manager) liveLocked() int {
+	n := 0
+	for _, p := range m.procs {
+		if !p.retiring {
+			n++
+		}
+	}
+	return n
+}
+
 // RequestTotal implements clustermgr.Manager.
 func (m *Manager) RequestTotal(ctx context.Context, total int) error {
 	if total < 0 {
@@ -215,7 +260,7 @@ func (m *Manager) RequestTotal(ctx context.Context, total int) error {
 	m.mu.Unlock()
 	for {
 		m.mu.Lock()
-		short := !m.stopping && len(m.procs) < m.target
+		short := !m.stopping && m.liveLocked() < m.target
 		m.mu.Unlock()
 		if !short {
 			return nil
@@ -314,6 +359,7 @@ func (m *Manager) Stop(ctx context.Context) error {
 		m.mu.Unlock()
 		<-done
 	}
+	m.stopService()
 	return m.removeLocalDirs()
 }
 
@@ -341,4 +387,105 @@ func (m *Manager) removeLocalDirs() error {
 		return fmt.Errorf("localcluster: removing executors' local directories: %w", err)
 	}
 	return nil
+}
+
+// startService starts the shuffle service process on a listener this
+// manager keeps.
+func (m *Manager) startService() error {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(m.opts.ServicePort)))
+	if err != nil {
+		return fmt.Errorf("localcluster: the shuffle service's port (spark.shuffle.service.port): %w", err)
+	}
+	m.mu.Lock()
+	m.serviceLn = l.(*net.TCPListener)
+	m.serviceDir = filepath.Join(m.opts.LocalDir, "gospark-"+m.app.Launch.AppID+"-shuffle-service")
+	m.mu.Unlock()
+	if err := os.MkdirAll(m.serviceDir, 0o755); err != nil {
+		return fmt.Errorf("localcluster: the shuffle service's directory: %w", err)
+	}
+	return m.runService()
+}
+
+// runService starts one shuffle service process; when it ends while the
+// application runs, another takes its place.
+func (m *Manager) runService() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopping {
+		return nil
+	}
+	f, err := m.serviceLn.File()
+	if err != nil {
+		return fmt.Errorf("localcluster: the shuffle service's listener: %w", err)
+	}
+	defer f.Close()
+	cmd := exec.Command(m.exe, m.app.Launch.Args...)
+	cmd.Env = launch.Without(os.Environ())
+	cmd.Env = append(cmd.Env, launch.EnvRole+"="+launch.RoleShuffleService, launch.EnvShuffleDir+"="+m.serviceDir,
+		launch.EnvConf+"="+m.app.Launch.Conf)
+	cmd.ExtraFiles = []*os.File{f}
+	cmd.Stdout, cmd.Stderr = m.opts.Output, m.opts.Output
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("localcluster: starting the shuffle service: %w", err)
+	}
+	m.serviceProc = cmd
+	m.opts.Log.Info("shuffle service process started", "addr", m.serviceLn.Addr().String(), "pid", cmd.Process.Pid, "dir", m.serviceDir)
+	m.serviceWg.Add(1)
+	go func() {
+		defer m.serviceWg.Done()
+		err := cmd.Wait()
+		m.mu.Lock()
+		stopping := m.stopping
+		m.mu.Unlock()
+		if stopping {
+			return
+		}
+		m.opts.Log.Warn("shuffle service process ended; starting another", "error", err)
+		time.Sleep(200 * time.Millisecond)
+		if err := m.runService(); err != nil {
+			m.opts.Log.Error("restarting the shuffle service", "error", err)
+		}
+	}()
+	return nil
+}
+
+// ServiceProcess is the shuffle service's process id (0 without one).
+func (m *Manager) ServiceProcess() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.serviceProc == nil || m.serviceProc.Process == nil {
+		return 0
+	}
+	return m.serviceProc.Process.Pid
+}
+
+// ShuffleService implements clustermgr.ShuffleServices: every executor
+// uses the one service process.
+func (m *Manager) ShuffleService(_ context.Context, _, _ string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.serviceLn == nil {
+		return "", errors.New("localcluster: no shuffle service (spark.shuffle.service.enabled is off)")
+	}
+	return m.serviceLn.Addr().String(), nil
+}
+
+// stopService ends the shuffle service and removes its directory.
+func (m *Manager) stopService() {
+	m.mu.Lock()
+	proc, dir, ln := m.serviceProc, m.serviceDir, m.serviceLn
+	m.mu.Unlock()
+	if proc != nil && proc.Process != nil {
+		_ = proc.Process.Kill()
+	}
+	m.serviceWg.Wait()
+	if ln != nil {
+		ln.Close()
+	}
+	if dir != "" {
+		if err := os.RemoveAll(dir); err != nil {
+			m.opts.Log.Warn("removing the shuffle service's directory", "dir", dir, "error", err)
+		}
+	}
 }
