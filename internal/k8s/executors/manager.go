@@ -2,6 +2,7 @@ package executors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,7 +43,8 @@ type Options struct {
 	// spark-exec-inactive=true.
 	DeleteOnTermination bool
 	// MaxFailures is how many executor failures are tolerated
-	// (spark.executor.maxNumFailures).
+	// (spark.executor.maxNumFailures). Pods that were deleted and
+	// executors that exited with code 0 are not failures.
 	MaxFailures int
 	// NewPod builds the pod of executor id.
 	NewPod func(id string) (*corev1.Pod, error)
@@ -201,13 +203,13 @@ func (m *Manager) lifecycle(ctx context.Context, snap Snapshot) {
 			if p.DeletionTimestamp != nil {
 				reason = "pod deleted (" + reason + ")"
 			}
-			m.exited(ctx, e, p, reason, true)
+			m.exited(ctx, e, p, reason, failure(p, code), true)
 			continue
 		}
 		if prob, ok := podstatus.Explain(p); ok {
 			switch prob.Kind {
 			case podstatus.ImageError, podstatus.ConfigError, podstatus.Evicted, podstatus.OOMKilled:
-				m.exited(ctx, e, p, prob.String(), true)
+				m.exited(ctx, e, p, prob.String(), failure(p, -1), true)
 			}
 		}
 	}
@@ -217,9 +219,27 @@ func (m *Manager) lifecycle(ctx context.Context, snap Snapshot) {
 			if prob, ok := podstatus.Explain(p); ok {
 				reason += " (" + prob.String() + ")"
 			}
-			m.exited(ctx, e, p, reason, false)
+			m.exited(ctx, e, p, reason, false, false)
 		}
 	}
+}
+
+// failure tells whether the end of an executor's pod counts toward
+// MaxFailures. A pod that was deleted does not, whoever deleted it (the
+// driver, kubectl delete, a node drain): its executor was told to go, as
+// a decommissioned executor is, and Spark does not count those. Neither
+// does an executor that exited with code 0 (it ended on its own, after
+// SIGTERM for instance). Everything else does: exit codes other than 0,
+// OOM kills, evictions by the kubelet, pods that cannot start. code is
+// the main container's exit code, -1 when it has none.
+func failure(p *corev1.Pod, code int32) bool {
+	if p.DeletionTimestamp != nil {
+		return false
+	}
+	if code == 0 || (code == -1 && p.Status.Phase == corev1.PodSucceeded) {
+		return false
+	}
+	return true
 }
 
 func (m *Manager) lookup(p *corev1.Pod) *exec {
@@ -233,9 +253,12 @@ func (m *Manager) lookup(p *corev1.Pod) *exec {
 }
 
 // exited handles the end of an executor's pod: the driver forgets the
-// executor, a failure is counted unless the application is stopping, and
-// the pod is deleted or labelled inactive (present says it still exists).
-func (m *Manager) exited(ctx context.Context, e *exec, p *corev1.Pod, reason string, present bool) {
+// executor, a failure is counted if it is one (see failure) and the
+// application is not stopping, and the pod is deleted or labelled inactive
+// (present says it still exists). The end of a retiring executor is
+// expected: it is neither reported nor counted, and the target was lowered
+// for it. Any other executor is replaced while the target asks for it.
+func (m *Manager) exited(ctx context.Context, e *exec, p *corev1.Pod, reason string, isFailure, present bool) {
 	m.mu.Lock()
 	e.exited = true
 	stopping := m.stopping
@@ -243,14 +266,16 @@ func (m *Manager) exited(ctx context.Context, e *exec, p *corev1.Pod, reason str
 	m.mu.Unlock()
 	var failures int
 	var fatal bool
-	if !stopping && !retiring {
+	switch {
+	case stopping || retiring:
+	case isFailure:
 		failures, fatal = m.countFailure()
+		m.opts.Log.Warn("executor pod failed", "executor", e.id, "pod", e.pod, "reason", reason, "failures", failures)
+	default:
+		m.opts.Log.Info("executor pod ended", "executor", e.id, "pod", e.pod, "reason", reason)
 	}
-	if !stopping && !retiring {
-		m.opts.Log.Warn("executor pod ended", "executor", e.id, "pod", e.pod, "reason", reason, "failures", failures)
-		if m.opts.OnExit != nil {
-			m.opts.OnExit(e.id, fmt.Sprintf("executor pod %s: %s", e.pod, reason))
-		}
+	if !stopping && !retiring && m.opts.OnExit != nil {
+		m.opts.OnExit(e.id, fmt.Sprintf("executor pod %s: %s", e.pod, reason))
 	}
 	if present {
 		m.removePod(ctx, p)
@@ -276,7 +301,8 @@ func (m *Manager) removePod(ctx context.Context, p *corev1.Pod) {
 	}
 }
 
-// allocate creates executor pods until Instances are alive, at most
+// allocate creates executor pods until Instances are alive (retiring ones
+// do not count), at most
 // BatchSize of them pending (created but not registered) at a time.
 func (m *Manager) allocate(ctx context.Context) {
 	m.mu.Lock()
@@ -286,7 +312,9 @@ func (m *Manager) allocate(ctx context.Context) {
 	}
 	alive, pending := 0, 0
 	for _, e := range m.execs {
-		if e.exited {
+		// A retiring executor is on its way out: the target was lowered
+		// for it already, and a new one may be asked for meanwhile.
+		if e.exited || e.retiring {
 			continue
 		}
 		alive++
@@ -393,8 +421,10 @@ func (m *Manager) Target() int {
 
 // Delete deletes the pods of the given executors with the given grace
 // period (nil: the pod's own). With retire, their ends are expected: not
-// counted as failures nor reported, and the target shrinks by as many;
-// otherwise they are replaced like any ended executor.
+// counted as failures nor reported, and the target shrinks by as many
+// (once per executor, however often it is deleted); a pod the API server
+// would not delete is not retired. Otherwise they are replaced like any
+// ended executor.
 func (m *Manager) Delete(ctx context.Context, ids []string, grace *int64, retire bool) error {
 	api := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
 	var errs []error
@@ -405,7 +435,10 @@ func (m *Manager) Delete(ctx context.Context, ids []string, grace *int64, retire
 			m.mu.Unlock()
 			continue
 		}
-		if retire && !e.retiring {
+		// Retire before the call: a pod that ends at once must not be
+		// replaced against the target, nor reported.
+		retired := retire && !e.retiring
+		if retired {
 			e.retiring = true
 			m.opts.Instances = max(m.opts.Instances-1, 0)
 		}
@@ -413,7 +446,39 @@ func (m *Manager) Delete(ctx context.Context, ids []string, grace *int64, retire
 		m.mu.Unlock()
 		err := api.Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: grace})
 		if err != nil && !apierrors.IsNotFound(err) {
+			if retired {
+				m.mu.Lock()
+				e.retiring = false
+				m.opts.Instances++
+				m.mu.Unlock()
+			}
 			errs = append(errs, fmt.Errorf("executors: deleting pod %s of executor %s: %w", name, id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Label puts labels on the pods of the given executors that are still
+// running (Spark labels the pods of executors being decommissioned).
+func (m *Manager) Label(ctx context.Context, ids []string, labels map[string]string) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels}})
+	if err != nil {
+		return fmt.Errorf("executors: labels %v: %w", labels, err)
+	}
+	api := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
+	var errs []error
+	for _, id := range ids {
+		m.mu.Lock()
+		e := m.execs[id]
+		if e == nil || e.exited {
+			m.mu.Unlock()
+			continue
+		}
+		name := e.pod
+		m.mu.Unlock()
+		_, err := api.Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("executors: labelling pod %s of executor %s: %w", name, id, err))
 		}
 	}
 	return errors.Join(errs...)
