@@ -7,6 +7,11 @@
 // (internal/k8s/executors). The application binary thus carries no
 // Kubernetes code. When the application exits, whatever executor pods are
 // left are removed, and the process exits with the application's code.
+//
+// With spark.shuffle.service.enabled it also stands for the external
+// shuffle service's DaemonSet (shuffle.go): executor pods mount the host
+// directory its pods serve, and the driver asks which pod serves an
+// executor's node.
 package driverpod
 
 import (

@@ -2,13 +2,17 @@ package driverpod
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gospark/gospark/internal/clustermgr"
@@ -20,50 +24,98 @@ import (
 )
 
 // podManager manages the executor pods of the driver of this pod. It
-// implements clustermgr.Manager.
+// implements clustermgr.Manager and, with spark.shuffle.service.enabled,
+// clustermgr.ShuffleServices.
 type podManager struct {
 	conf *config.Conf
 	log  *slog.Logger
+	// client makes the API client (the driver's; a fake in tests).
+	client func(*config.Conf) (kubernetes.Interface, error)
 
 	mu         sync.Mutex
 	pods       *executors.Manager
+	shuffle    *shuffleServices // nil without spark.shuffle.service.enabled
 	registered map[string]bool
 	stopped    bool
 }
 
+var (
+	_ clustermgr.Manager         = (*podManager)(nil)
+	_ clustermgr.ShuffleServices = (*podManager)(nil)
+)
+
 func newPodManager(conf *config.Conf, log *slog.Logger) *podManager {
-	return &podManager{conf: conf, log: log, registered: make(map[string]bool)}
+	return &podManager{conf: conf, log: log, client: driverClient, registered: make(map[string]bool)}
+}
+
+// driverClient is the API client of the driver pod.
+func driverClient(conf *config.Conf) (kubernetes.Interface, error) {
+	cfg, err := client.DriverConfig(conf)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return cs, nil
 }
 
 // maxExecutorFailures is spark.executor.maxNumFailures, or twice the
-// executors asked for, at least 3.
+// executors the application may have, at least 3, as in Spark: the
+// executors asked for, or with dynamic allocation its maxExecutors (its
+// default, 2147483647, means no limit, and so then does the rule).
 func maxExecutorFailures(conf *config.Conf, instances int) int {
 	if conf.Has("spark.executor.maxNumFailures") {
 		return conf.Int("spark.executor.maxNumFailures")
 	}
-	return max(2*instances, 3)
+	n := instances
+	if conf.Bool("spark.dynamicAllocation.enabled") {
+		n = conf.Int("spark.dynamicAllocation.maxExecutors")
+	}
+	if n > math.MaxInt32/2 {
+		return math.MaxInt32
+	}
+	return max(2*n, 3)
 }
 
-// Start implements clustermgr.Manager: it reads the driver pod (the
+// Start implements clustermgr.Manager: with spark.shuffle.service.enabled
+// it finds the shuffle service's pods and the host directory they serve
+// (failing when there are none), then it reads the driver pod (the
 // executor pods' owner), checks that an executor pod can be built, and
 // starts the allocator.
 func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 	conf := m.conf
-	cfg, err := client.DriverConfig(conf)
+	cs, err := m.client(conf)
 	if err != nil {
 		return fmt.Errorf("driverpod: %w", err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return fmt.Errorf("driverpod: kubernetes client: %w", err)
 	}
 	ns := conf.String("spark.kubernetes.namespace")
 	name := conf.String("spark.kubernetes.driver.pod.name")
 	if name == "" {
 		return fmt.Errorf("driverpod: spark.kubernetes.driver.pod.name is not set: the driver pod is made by gospark submit --deploy-mode cluster")
 	}
+	if err := checkDecommissionLabel(conf); err != nil {
+		return fmt.Errorf("driverpod: %w", err)
+	}
 	getCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	var shuffle *shuffleServices
+	var dir *shuffleDir
+	if conf.Bool("spark.shuffle.service.enabled") {
+		// Executors write their shuffle files where the shuffle service
+		// of their node reads them: without the service, none can start.
+		if shuffle, err = newShuffleServices(conf, cs); err != nil {
+			return fmt.Errorf("driverpod: %w", err)
+		}
+		d, err := shuffle.dir(getCtx)
+		if err != nil {
+			return fmt.Errorf("driverpod: %w", err)
+		}
+		dir = &d
+		m.log.Info("external shuffle service", "namespace", shuffle.namespace, "labels", shuffle.labels,
+			"hostPath", d.HostPath, "mountPath", d.MountPath)
+	}
 	driverPod, err := cs.CoreV1().Pods(ns).Get(getCtx, name, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("driverpod: reading the driver pod %s/%s (spark.kubernetes.driver.pod.name): %w", ns, name, err)
@@ -73,29 +125,18 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 	if prefix == "" {
 		prefix = pods.ResourcePrefix(conf.String("spark.app.name"), driverPod.CreationTimestamp.Time)
 	}
-	contract := app.Launch
-	newPod := func(id string) (*corev1.Pod, error) {
-		var env []corev1.EnvVar
-		for _, v := range contract.Env(id, "") {
-			env = append(env, corev1.EnvVar{Name: v.Name, Value: v.Value})
-		}
-		// The block server listens on the pod's own address.
-		env = append(env, corev1.EnvVar{Name: launch.EnvBindHost,
-			ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}})
-		return pods.Build(pods.Input{Conf: conf, Role: pods.Executor, AppID: contract.AppID, Name: pods.ExecutorPodName(prefix, id),
-			Namespace: ns, ExecutorID: id, Env: env, Owner: owner, Command: []string{contract.Command}, Args: contract.Args})
-	}
-	if _, err := newPod("1"); err != nil { // a bad property fails now, not in the allocator
+	tmpl := executorPod{conf: conf, contract: app.Launch, namespace: ns, prefix: prefix, owner: owner, shuffle: dir}
+	if _, err := tmpl.build("1"); err != nil { // a bad property fails now, not in the allocator
 		return fmt.Errorf("driverpod: executor pod: %w", err)
 	}
 	mgr, err := executors.Start(context.WithoutCancel(ctx), executors.Options{
-		Client: cs, Namespace: ns, AppID: contract.AppID, Instances: app.Instances,
+		Client: cs, Namespace: ns, AppID: app.Launch.AppID, Instances: app.Instances,
 		BatchSize:           conf.Int("spark.kubernetes.allocation.batch.size"),
 		BatchDelay:          conf.Duration("spark.kubernetes.allocation.batch.delay"),
 		PollInterval:        conf.Duration("spark.kubernetes.executor.apiPollingInterval"),
 		DeleteOnTermination: conf.Bool("spark.kubernetes.executor.deleteOnTermination"),
 		MaxFailures:         maxExecutorFailures(conf, app.Instances),
-		NewPod:              newPod,
+		NewPod:              tmpl.build,
 		Registered:          m.isRegistered,
 		OnExit:              app.Events.Exited,
 		OnFatal:             app.Events.Fatal,
@@ -105,9 +146,41 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 		return fmt.Errorf("driverpod: %w", err)
 	}
 	m.mu.Lock()
-	m.pods = mgr
+	m.pods, m.shuffle = mgr, shuffle
 	m.mu.Unlock()
 	return nil
+}
+
+// executorPod builds the executor pods of an application.
+type executorPod struct {
+	conf      *config.Conf
+	contract  launch.Executor
+	namespace string
+	prefix    string
+	owner     *metav1.OwnerReference
+	shuffle   *shuffleDir // the external shuffle service's directory, if enabled
+}
+
+// build makes the pod of executor id.
+func (t executorPod) build(id string) (*corev1.Pod, error) {
+	var env []corev1.EnvVar
+	for _, v := range t.contract.Env(id, "") {
+		env = append(env, corev1.EnvVar{Name: v.Name, Value: v.Value})
+	}
+	// The block server listens on the pod's own address.
+	env = append(env, corev1.EnvVar{Name: launch.EnvBindHost,
+		ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}})
+	p, err := pods.Build(pods.Input{Conf: t.conf, Role: pods.Executor, AppID: t.contract.AppID, Name: pods.ExecutorPodName(t.prefix, id),
+		Namespace: t.namespace, ExecutorID: id, Env: env, Owner: t.owner, Command: []string{t.contract.Command}, Args: t.contract.Args})
+	if err != nil {
+		return nil, err
+	}
+	if t.shuffle != nil {
+		if err := mountShuffleDir(p, *t.shuffle); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 func (m *podManager) isRegistered(id string) bool {
@@ -145,14 +218,80 @@ func (m *podManager) Kill(ctx context.Context, ids []string) error {
 	return p.Delete(ctx, ids, new(int64(0)), false)
 }
 
-// Decommission implements clustermgr.Manager: the pods are deleted with
-// their grace period (the executor gets SIGTERM) and not replaced.
+// Decommission implements clustermgr.Manager: the pods are labelled
+// spark.kubernetes.executor.decommissionLabel=...decommissionLabelValue
+// when that is set (as Spark labels the pods of executors it
+// decommissions), then deleted with spark.executor.decommission.forceKillTimeout
+// as their grace period when it is set, else their own: the executor gets
+// SIGTERM, and is killed if it has not exited when the grace period ends.
+// They are not replaced, and their ends are not failures.
 func (m *podManager) Decommission(ctx context.Context, ids []string) error {
 	p, err := m.started()
 	if err != nil {
 		return err
 	}
-	return p.Delete(ctx, ids, nil, true)
+	var errs []error
+	if key := m.conf.String("spark.kubernetes.executor.decommissionLabel"); key != "" {
+		value := m.conf.String("spark.kubernetes.executor.decommissionLabelValue")
+		// A pod that could not be labelled is decommissioned all the same.
+		if err := p.Label(ctx, ids, map[string]string{key: value}); err != nil {
+			m.log.Warn("labelling executor pods being decommissioned", "executors", ids, "error", err)
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, p.Delete(ctx, ids, decommissionGrace(m.conf), true))
+	return errors.Join(errs...)
+}
+
+// decommissionGrace is the grace period of a decommissioned executor's pod:
+// spark.executor.decommission.forceKillTimeout in whole seconds (rounded
+// up), or nil (the pod's own) when it is not set.
+func decommissionGrace(conf *config.Conf) *int64 {
+	const name = "spark.executor.decommission.forceKillTimeout"
+	if !conf.Has(name) {
+		return nil
+	}
+	d := conf.Duration(name)
+	return new(int64((d + time.Second - 1) / time.Second))
+}
+
+// checkDecommissionLabel checks spark.kubernetes.executor.decommissionLabel
+// and its value, so that a bad one fails the application at its start
+// rather than each decommission.
+func checkDecommissionLabel(conf *config.Conf) error {
+	key := conf.String("spark.kubernetes.executor.decommissionLabel")
+	if key == "" {
+		return nil
+	}
+	if errs := validation.IsQualifiedName(key); len(errs) > 0 {
+		return fmt.Errorf("spark.kubernetes.executor.decommissionLabel=%q: %s", key, strings.Join(errs, "; "))
+	}
+	if key == pods.LabelAppSelector || key == pods.LabelRole || key == pods.LabelExecID || key == pods.LabelExecInactive {
+		return fmt.Errorf("spark.kubernetes.executor.decommissionLabel=%q: the label is Spark's own", key)
+	}
+	value := conf.String("spark.kubernetes.executor.decommissionLabelValue")
+	if errs := validation.IsValidLabelValue(value); len(errs) > 0 {
+		return fmt.Errorf("spark.kubernetes.executor.decommissionLabelValue=%q: %s", value, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// ShuffleService implements clustermgr.ShuffleServices: the address of
+// the shuffle service pod on node host, looked up afresh (a restarted
+// DaemonSet pod has a new address; lookups of one node are reused for a
+// few seconds).
+func (m *podManager) ShuffleService(ctx context.Context, executorID, host string) (string, error) {
+	m.mu.Lock()
+	s := m.shuffle
+	m.mu.Unlock()
+	if s == nil {
+		return "", fmt.Errorf("driverpod: executor %s asks for the external shuffle service, but spark.shuffle.service.enabled is false", executorID)
+	}
+	addr, err := s.lookup(ctx, executorID, host)
+	if err != nil {
+		return "", fmt.Errorf("driverpod: executor %s: %w", executorID, err)
+	}
+	return addr, nil
 }
 
 // Registered implements clustermgr.Manager.
