@@ -113,7 +113,23 @@ func (x *executorRuntime) registerWithService(ctx context.Context, resolve bool)
 
 // runExecutor is NewSession in an executor process: it serves the driver
 // until told to stop or until the driver is gone, then exits the process.
+//
+// The executor's life is the driver's and the signals' business, not the
+// caller's context: an application that cancels its context on SIGTERM
+// (signal.NotifyContext) must not cut a decommissioning executor short.
+// SIGINT ends the executor at once; SIGTERM makes it leave (leaveSignal).
 func runExecutor(ctx context.Context, conf *config.Conf, m master.Master) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	interrupt := make(chan os.Signal, 1)
+	signal.Notify(interrupt, os.Interrupt)
+	go func() {
+		select {
+		case <-interrupt:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	code := 0
 	if err := executorMain(ctx, conf, m); err != nil {
 		fmt.Fprintf(os.Stderr, "gospark executor %s: %v\n", os.Getenv(launch.EnvExecutorID), err)

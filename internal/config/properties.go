@@ -380,7 +380,7 @@ var kubernetesProperties = []Property{
 	{Name: "spark.kubernetes.executor.apiPollingInterval", Kind: Duration, Default: "30s", Validate: positiveDuration("ms"),
 		Doc: "How often the driver lists its executor pods, in addition to watching them, to catch missed events (milliseconds when no unit is given)."},
 	{Name: "spark.executor.maxNumFailures", Kind: Int, Validate: positiveInt,
-		Doc: "How many executor failures (pods that failed, were evicted, OOM-killed, deleted or could not start) the application tolerates before it fails. Unset means twice spark.executor.instances, at least 3."},
+		Doc: "How many executor failures (pods that failed, were evicted by the kubelet, OOM-killed or could not start; not deleted pods, nor executors that exited with code 0, which were told to go) the application tolerates before it fails. Unset means twice spark.executor.instances (with dynamic allocation, twice spark.dynamicAllocation.maxExecutors: no limit at its default), at least 3."},
 	{Name: "spark.kubernetes.executor.deleteOnTermination", Kind: Bool, Default: "true",
 		Doc: "Delete executor pods when they end. When false they are kept for debugging and labelled spark-exec-inactive=true."},
 	{Name: "spark.kubernetes.executor.decommissionLabel", Kind: String,

@@ -9,6 +9,18 @@
 //	sparktest files PARTS NAME...   every process (driver and executors)
 //	                                prints the sha256 of ./NAME and the
 //	                                driver those its PARTS tasks saw
+//	sparktest tail PARTS MS TAIL_MS a backlog of PARTS map tasks of MS ms
+//	                                each, then one reduce task of TAIL_MS
+//	                                ms; prints "keys=1 total=PARTS*1000"
+//	sparktest twostage PARTS RECORDS WAIT_S
+//	                                a shuffle of RECORDS records in PARTS
+//	                                map tasks, counted; "map stage done";
+//	                                WAIT_S seconds of nothing (the test
+//	                                deletes pods meanwhile); the same
+//	                                shuffle read again: prints
+//	                                "total=RECORDS mapRecords=N" where N
+//	                                counts the records the map side
+//	                                computed (RECORDS when computed once)
 package main
 
 import (
@@ -30,6 +42,38 @@ var slowPairs = spark.Func2(func(p *spark.Plan, parts, sleepMS int) *spark.Datas
 		func(_ *spark.TaskContext, in iter.Seq[int64], emit func(spark.KV[int, int64])) error {
 			time.Sleep(time.Duration(sleepMS) * time.Millisecond)
 			for i := range in {
+				emit(spark.KV[int, int64]{Key: int(i % 100), Value: 1})
+			}
+			return nil
+		})
+	return spark.ReduceByKey(pairs, func(a, b int64) int64 { return a + b }, spark.Partitions(parts))
+})
+
+// tailPairs is PARTS map tasks of sleepMS each feeding one reduce
+// partition that sleeps tailMS.
+var tailPairs = spark.Func3(func(p *spark.Plan, parts, sleepMS, tailMS int) *spark.Dataset[int64] {
+	pairs := spark.MapPartitions(spark.Range(p, 0, int64(parts)*1000, parts),
+		func(_ *spark.TaskContext, in iter.Seq[int64], emit func(spark.KV[int, int64])) error {
+			time.Sleep(time.Duration(sleepMS) * time.Millisecond)
+			for range in {
+				emit(spark.KV[int, int64]{Key: 0, Value: 1})
+			}
+			return nil
+		})
+	sums := spark.ReduceByKey(pairs, func(a, b int64) int64 { return a + b }, spark.Partitions(1))
+	return spark.Map(sums, func(kv spark.KV[int, int64]) int64 {
+		time.Sleep(time.Duration(tailMS) * time.Millisecond)
+		return kv.Value
+	})
+})
+
+// countedPairs is RECORDS records (i % 100, 1) in PARTS map tasks reduced
+// by key; every record the map side computes adds one to acc.
+var countedPairs = spark.Func3(func(p *spark.Plan, parts, records int, acc *spark.Accumulator[int64]) *spark.Dataset[spark.KV[int, int64]] {
+	pairs := spark.MapPartitions(spark.Range(p, 0, int64(records), parts),
+		func(tc *spark.TaskContext, in iter.Seq[int64], emit func(spark.KV[int, int64])) error {
+			for i := range in {
+				acc.Add(tc, 1)
 				emit(spark.KV[int, int64]{Key: int(i % 100), Value: 1})
 			}
 			return nil
@@ -151,6 +195,37 @@ func run(ctx context.Context, args []string) error {
 		for _, l := range lines {
 			fmt.Println(l)
 		}
+	case "tail":
+		vs, err := spark.Collect(ctx, tailPairs.Call(sess, num(1), num(2), num(3)))
+		if err != nil {
+			return err
+		}
+		var total int64
+		for _, v := range vs {
+			total += v
+		}
+		fmt.Printf("keys=%d total=%d\n", len(vs), total)
+	case "twostage":
+		acc := spark.LongAccumulator(sess, "map records")
+		d := countedPairs.Call(sess, num(1), num(2), acc)
+		if _, err := spark.Count(ctx, d); err != nil {
+			return err
+		}
+		fmt.Println("map stage done")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(num(3)) * time.Second):
+		}
+		kv, err := spark.Collect(ctx, d)
+		if err != nil {
+			return err
+		}
+		var total int64
+		for _, p := range kv {
+			total += p.Value
+		}
+		fmt.Printf("total=%d mapRecords=%d\n", total, acc.Value())
 	default:
 		return fmt.Errorf("unknown mode %q", args[0])
 	}
