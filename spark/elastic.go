@@ -214,9 +214,10 @@ func (e *elastic) round(now time.Time) {
 	s := e.s
 	pending, running := s.tasks.Load()
 	loads := s.driver.Loads()
-	var holders map[string]bool
+	var holders, active map[string]bool
 	if e.tracking {
-		holders = s.tracker.Holders()
+		holders = s.tracker.Holders(nil)
+		active = s.tracker.Holders(s.dag.ActiveShuffles())
 	}
 	st := alloc.State{Now: now, Pending: pending, Running: running}
 	registered := 0
@@ -231,7 +232,7 @@ func (e *elastic) round(now time.Time) {
 			idle = l.RegisteredAt
 		}
 		st.Executors = append(st.Executors, alloc.Executor{ID: l.ID, Running: l.Running, IdleSince: idle,
-			HasCache: l.HasCache, HasShuffle: holders[l.ID]})
+			HasCache: l.HasCache, HasShuffle: holders[l.ID], ActiveShuffle: active[l.ID]})
 	}
 	st.PendingExecutors = max(e.policy.Target()-registered, 0)
 	d := e.policy.Update(st)

@@ -33,6 +33,18 @@ var elasticSums = Func4(func(p *Plan, n int64, parts int, acc *Accumulator[int64
 	return ReduceByKey(pairs, func(a, b int64) int64 { return a + b }, Partitions(4))
 })
 
+// elasticCached is n numbers in 4 partitions, cached in memory; every
+// record computed adds one to acc.
+var elasticCached = Func2(func(p *Plan, n int64, acc *Accumulator[int64]) *Dataset[int64] {
+	return MapPartitions(Range(p, 0, n, 4), func(tc *TaskContext, in iter.Seq[int64], emit func(int64)) error {
+		for i := range in {
+			acc.Add(tc, 1)
+			emit(i)
+		}
+		return nil
+	}).Persist(MemoryOnly)
+})
+
 func newElasticSession(t *testing.T, master string, conf map[string]string) *Session {
 	t.Helper()
 	opts := []SessionOption{Master(master), Conf("spark.local.dir", t.TempDir())}
@@ -136,12 +148,12 @@ func TestDynamicAllocationGrowsAndShrinks(t *testing.T) {
 // service, and nothing is computed again.
 func TestShuffleServiceOutlivesExecutors(t *testing.T) {
 	s := newElasticSession(t, "local-cluster[2,1,512]", map[string]string{
-		"spark.dynamicAllocation.enabled":             "true",
-		"spark.shuffle.service.enabled":               "true",
-		"spark.dynamicAllocation.initialExecutors":    "2",
-		"spark.dynamicAllocation.minExecutors":        "0",
-		"spark.dynamicAllocation.maxExecutors":        "2",
-		"spark.dynamicAllocation.executorIdleTimeout": "500ms",
+		"spark.dynamicAllocation.enabled":                 "true",
+		"spark.shuffle.service.enabled":                   "true",
+		"spark.dynamicAllocation.initialExecutors":        "2",
+		"spark.dynamicAllocation.minExecutors":            "0",
+		"spark.dynamicAllocation.maxExecutors":            "2",
+		"spark.dynamicAllocation.executorIdleTimeout":     "500ms",
 		"spark.dynamicAllocation.schedulerBacklogTimeout": "100ms",
 	})
 	acc := LongAccumulator(s, "records")
@@ -227,10 +239,16 @@ func TestDecommissionMigratesBlocks(t *testing.T) {
 			if got := sumValues(t, s, d); got != 1000 {
 				t.Fatalf("sum %d, want 1000", got)
 			}
-			execs := s.Executors()
-			if len(execs) != 2 {
-				t.Fatalf("executors %v, want 2", execs)
+			cachedAcc := LongAccumulator(s, "cached records")
+			cached := elasticCached.Call(s, 1000, cachedAcc)
+			ctx := context.Background()
+			if n, err := Count(ctx, cached); err != nil || n != 1000 {
+				t.Fatalf("count of the cached dataset: %d, %v", n, err)
 			}
+			// local-cluster does not wait for its executors: the second
+			// may register after the first job.
+			waitFor(t, 30*time.Second, "two executors", func() bool { return len(s.Executors()) == 2 })
+			execs := s.Executors()
 			leaving := execs[0]
 			if err := s.cm.Decommission(context.Background(), []string{leaving}); err != nil {
 				t.Fatal(err)
@@ -246,7 +264,54 @@ func TestDecommissionMigratesBlocks(t *testing.T) {
 			case !decom && got <= 1000:
 				t.Fatalf("map side computed %d records without decommissioning: want the lost output computed again", got)
 			}
+			if n, err := Count(ctx, cached); err != nil || n != 1000 {
+				t.Fatalf("second count of the cached dataset: %d, %v", n, err)
+			}
+			got = cachedAcc.Value()
+			switch {
+			case decom && got != 1000:
+				t.Fatalf("cached dataset computed %d records, want 1000: the migrated blocks were computed again", got)
+			case !decom && got <= 1000:
+				t.Fatalf("cached dataset computed %d records without decommissioning: want the lost blocks computed again", got)
+			}
 		})
+	}
+}
+
+// Shuffle tracking: an idle executor that holds map output is kept, one
+// that holds none is released, and the output is read again without
+// being computed twice.
+func TestShuffleTrackingKeepsHolders(t *testing.T) {
+	s := newElasticSession(t, "local-cluster[2,1,512]", map[string]string{
+		"spark.dynamicAllocation.enabled":                 "true",
+		"spark.dynamicAllocation.shuffleTracking.enabled": "true",
+		"spark.dynamicAllocation.initialExecutors":        "2",
+		"spark.dynamicAllocation.minExecutors":            "0",
+		"spark.dynamicAllocation.maxExecutors":            "2",
+		"spark.dynamicAllocation.executorIdleTimeout":     "500ms",
+		"spark.dynamicAllocation.schedulerBacklogTimeout": "100ms",
+	})
+	waitFor(t, 30*time.Second, "two executors", func() bool { return len(s.Executors()) == 2 })
+	acc := LongAccumulator(s, "records")
+	d := elasticSums.Call(s, 1000, 1, acc, 0) // one map task: one executor holds output
+	if got := sumValues(t, s, d); got != 1000 {
+		t.Fatalf("sum %d, want 1000", got)
+	}
+	holders := s.tracker.Holders(nil)
+	if len(holders) != 1 {
+		t.Fatalf("holders of map output %v, want one", holders)
+	}
+	waitFor(t, 30*time.Second, "the executor without map output released", func() bool { return len(s.Executors()) == 1 })
+	time.Sleep(1500 * time.Millisecond) // three idle timeouts more
+	left := s.Executors()
+	if len(left) != 1 || !holders[left[0]] {
+		t.Fatalf("executors %v after the idle timeout, want only the holder of the map output %v", left, holders)
+	}
+	if got := sumValues(t, s, d); got != 1000 {
+		t.Fatalf("second sum %d, want 1000", got)
+	}
+	if got := acc.Value(); got != 1000 {
+		t.Fatalf("map side computed %d records, want 1000", got)
 	}
 }
 

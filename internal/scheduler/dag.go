@@ -68,6 +68,9 @@ type DAGScheduler struct {
 	nextStage     int
 	nextJob       int
 	shuffleStages map[int64]*Stage
+	// active lists, per running job, the shuffles its stages read or
+	// write (shuffle tracking keeps the executors that hold them).
+	active map[int][]int64
 }
 
 // Options configure a DAG scheduler.
@@ -225,7 +228,16 @@ func (d *DAGScheduler) RunJob(ctx context.Context, final Node, partitions []int,
 	id := d.nextJob
 	d.nextJob++
 	fs := d.newStageLocked(final, nil)
+	if d.active == nil {
+		d.active = make(map[int][]int64)
+	}
+	d.active[id] = stageShuffles(fs)
 	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		delete(d.active, id)
+		d.mu.Unlock()
+	}()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -241,6 +253,40 @@ func (d *DAGScheduler) RunJob(ctx context.Context, final Node, partitions []int,
 	err := j.run(cancel)
 	d.listener.JobEnd(id, err)
 	return err
+}
+
+// ActiveShuffles lists the shuffles that running jobs read or write.
+func (d *DAGScheduler) ActiveShuffles() map[int64]bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[int64]bool)
+	for _, ids := range d.active {
+		for _, id := range ids {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+// stageShuffles lists the shuffles of s's lineage.
+func stageShuffles(s *Stage) []int64 {
+	seen := map[int]bool{}
+	var ids []int64
+	var walk func(*Stage)
+	walk = func(s *Stage) {
+		if seen[s.ID] {
+			return
+		}
+		seen[s.ID] = true
+		if s.Shuffle != nil {
+			ids = append(ids, s.Shuffle.ID)
+		}
+		for _, p := range s.Parents {
+			walk(p)
+		}
+	}
+	walk(s)
+	return ids
 }
 
 func stageIDs(s *Stage) []int {

@@ -178,13 +178,16 @@ func (m *MapOutputTracker) Migrate(moves []Moved) int {
 }
 
 // Holders lists the executors that hold registered map output in their
-// own files (not served by a shuffle service): shuffle tracking keeps
-// them.
-func (m *MapOutputTracker) Holders() map[string]bool {
+// own files (not served by a shuffle service), of every shuffle or, when
+// only is not nil, of the shuffles it lists: shuffle tracking keeps them.
+func (m *MapOutputTracker) Holders(only map[int64]bool) map[string]bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make(map[string]bool)
-	for _, outs := range m.outputs {
+	for id, outs := range m.outputs {
+		if only != nil && !only[id] {
+			continue
+		}
 		for _, st := range outs {
 			if st != nil && !st.Service {
 				out[st.ExecutorID] = true
