@@ -85,7 +85,7 @@ func main() {
 			rows = append(rows, row{mode, wall, execS, pods, lat})
 			fmt.Fprintf(os.Stderr, "%s: wall %.1f s, %d executor pods, %.1f executor-seconds, request→registered %v\n",
 				name, wall, pods, execS, lat)
-			b.kube("delete", "pods", "-l", "bench-run="+name, "--wait=false")
+			b.kube("-n", b.ns, "delete", "pods", "-l", "bench-run="+name, "--wait=false")
 		}
 	}
 	fmt.Println("| run | mode | wall (s) | executor pods | executor-seconds | request → registered (s) |")
