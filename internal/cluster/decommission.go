@@ -45,6 +45,7 @@ func (x *Executor) decommission(ctx context.Context) {
 		defer cancel()
 	}
 	opts.Log.Info("decommissioning: no more tasks; waiting for the running ones")
+	x.leaving.Store(true)
 	if err := x.conn.Send(&message{Kind: msgDecommissioning, ExecutorID: opts.ID, Reason: "SIGTERM"}); err != nil {
 		opts.Log.Warn("telling the driver the executor is leaving", "error", err)
 		return

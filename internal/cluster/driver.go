@@ -377,6 +377,8 @@ func (d *Driver) complete(execID string, rt *runningTask, st *statusMsg) {
 	t := rt.t
 	r := scheduler.Result{Task: t, ExecutorID: execID, Duration: st.Duration}
 	switch {
+	case st.Leaving:
+		r.Err = &ExecutorLostError{ExecutorID: execID, Reason: st.Err, Decommissioned: true}
 	case st.Fetch != nil:
 		f := st.Fetch
 		r.Err = &shuffle.FetchFailedError{ShuffleID: f.ShuffleID, MapIndex: f.MapIndex, ExecutorID: f.ExecutorID, Reduce: f.Reduce, Err: errors.New(f.Msg)}

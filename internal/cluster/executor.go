@@ -98,6 +98,7 @@ type Executor struct {
 	acked   time.Time
 	service string // the external shuffle service's address
 	fetcher *Fetcher
+	leaving atomic.Bool // decommissioning: launches are refused
 }
 
 // ErrDriverGone is returned by RunExecutor when the driver disappeared.
@@ -219,6 +220,11 @@ func (x *Executor) receive(ctx context.Context, runner Runner, shutdown chan<- s
 		switch m.Kind {
 		case msgHeartbeatAck:
 		case msgLaunch:
+			if x.leaving.Load() {
+				// Sent before the driver heard the executor is leaving.
+				_ = x.conn.Send(&message{Kind: msgStatus, TaskID: m.Task.ID, Status: &statusMsg{Leaving: true, Err: "executor is decommissioning"}})
+				continue
+			}
 			tctx, cancel := context.WithCancel(ctx)
 			x.mu.Lock()
 			x.tasks[m.Task.ID] = cancel

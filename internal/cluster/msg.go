@@ -139,6 +139,8 @@ type statusMsg struct {
 	Accums   map[int64][]byte
 	Duration time.Duration
 	Blocks   []storage.BlockID // cached partitions stored since the last status
+	// Leaving: the executor refused the task, it is decommissioning.
+	Leaving bool
 }
 
 type fetchFailure struct {
