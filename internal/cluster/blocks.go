@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gospark/gospark/internal/rpc"
 	"github.com/gospark/gospark/internal/shuffle"
@@ -33,7 +34,10 @@ const (
 // each request names a map output (its data and index files, which must
 // be this executor's) and a reduce partition; the answer is that
 // partition's bytes.
-func serveBlocks(c net.Conn, env *task.Env, log *slog.Logger) {
+//
+// A leaving executor (leaving set) refuses blocks that others hand over:
+// they would leave with it; the sender picks another peer.
+func serveBlocks(c net.Conn, env *task.Env, leaving *atomic.Bool, log *slog.Logger) {
 	defer c.Close()
 	r := bufio.NewReaderSize(c, 16<<10)
 	w := bufio.NewWriterSize(c, 256<<10)
@@ -51,10 +55,17 @@ func serveBlocks(c net.Conn, env *task.Env, log *slog.Logger) {
 			answer = func() error { return answerShuffle(w, dir, req) }
 		case frameBlockReq:
 			answer = func() error { return answerBlock(w, env.Blocks, req) }
-		case frameShufflePut:
-			answer = func() error { return acceptOutput(w, env, req) }
-		case frameBlockPut:
-			answer = func() error { return acceptBlock(w, env, req) }
+		case frameShufflePut, frameBlockPut:
+			put := acceptOutput
+			if kind == frameBlockPut {
+				put = acceptBlock
+			}
+			answer = func() error {
+				if leaving != nil && leaving.Load() {
+					return errLeaving
+				}
+				return put(w, env, req)
+			}
 		default:
 			log.Warn("block server: unknown request", "kind", kind, "remote", c.RemoteAddr().String())
 			return

@@ -28,6 +28,9 @@ const (
 	frameBlockPut   = 'C'
 )
 
+// errLeaving refuses blocks handed to an executor that is leaving too.
+var errLeaving = errors.New("block server: this executor is decommissioning; hand the blocks to another")
+
 // outputName is the base name of a map output's files:
 // shuffle_<shuffle>_<map>_<task>.
 var outputName = regexp.MustCompile(`^shuffle_([0-9]+)_([0-9]+)_([0-9]+)$`)
@@ -87,7 +90,24 @@ func (x *Executor) migrate(ctx context.Context) ([]Move, []MovedBlock) {
 	}
 	peers := r.Peers
 	next := 0
-	pick := func() Peer { p := peers[next%len(peers)]; next++; return p }
+	// each tries the peers in turn, starting with the next one, until one
+	// takes the block (a peer that is leaving too refuses it).
+	each := func(put func(Peer) error) (Peer, error) {
+		var errs []error
+		for range peers {
+			p := peers[next%len(peers)]
+			next++
+			err := put(p)
+			if err == nil {
+				return p, nil
+			}
+			errs = append(errs, fmt.Errorf("executor %s: %w", p.ID, err))
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		return Peer{}, errors.Join(errs...)
+	}
 	var moves []Move
 	var blocks []MovedBlock
 	var shuffleBytes, blockBytes int64
@@ -97,7 +117,12 @@ func (x *Executor) migrate(ctx context.Context) ([]Move, []MovedBlock) {
 			if ctx.Err() != nil {
 				break
 			}
-			mv, err := x.moveOutput(ctx, base, pick())
+			var mv Move
+			_, err := each(func(p Peer) error {
+				var err error
+				mv, err = x.moveOutput(ctx, base, p)
+				return err
+			})
 			if err != nil {
 				log.Warn("decommissioning: handing a map output to a peer", "output", base, "error", err)
 				continue
@@ -111,8 +136,12 @@ func (x *Executor) migrate(ctx context.Context) ([]Move, []MovedBlock) {
 			if ctx.Err() != nil {
 				break
 			}
-			peer := pick()
-			n, err := x.moveBlock(ctx, id, peer)
+			var n int64
+			peer, err := each(func(p Peer) error {
+				var err error
+				n, err = x.moveBlock(ctx, id, p)
+				return err
+			})
 			if err != nil {
 				log.Warn("decommissioning: handing a cached block to a peer", "block", id.String(), "error", err)
 				continue

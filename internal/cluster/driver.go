@@ -381,7 +381,8 @@ func (d *Driver) complete(execID string, rt *runningTask, st *statusMsg) {
 		r.Err = &ExecutorLostError{ExecutorID: execID, Reason: st.Err, Decommissioned: true}
 	case st.Fetch != nil:
 		f := st.Fetch
-		r.Err = &shuffle.FetchFailedError{ShuffleID: f.ShuffleID, MapIndex: f.MapIndex, ExecutorID: f.ExecutorID, Reduce: f.Reduce, Err: errors.New(f.Msg)}
+		r.Err = &shuffle.FetchFailedError{ShuffleID: f.ShuffleID, MapIndex: f.MapIndex, ExecutorID: f.ExecutorID, Reduce: f.Reduce,
+			Addr: f.Addr, Service: f.Service, Err: errors.New(f.Msg)}
 	case st.Err != "":
 		r.Err = &RemoteError{ExecutorID: execID, Msg: st.Err}
 	case t.Kind == task.ShuffleMap:

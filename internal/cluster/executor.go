@@ -142,7 +142,7 @@ func RunExecutor(ctx context.Context, opts ExecutorOptions, newRunner func(*Exec
 	srv := &rpc.Listener{Listener: bl, Sec: opts.Sec, OnRefused: func(a net.Addr, err error) {
 		opts.Log.Warn("refused a connection to the block server", "remote", a.String(), "error", err)
 	}}
-	go func() { _ = srv.Serve(func(c net.Conn) { serveBlocks(c, opts.Env, opts.Log) }) }()
+	go func() { _ = srv.Serve(func(c net.Conn) { serveBlocks(c, opts.Env, &x.leaving, opts.Log) }) }()
 
 	if err := conn.Send(&message{Kind: msgRegister, ExecutorID: opts.ID, Cores: opts.Cores,
 		BlockAddr: bl.Addr().String(), PID: os.Getpid(), LocalDir: opts.Env.LocalDir, Host: opts.Host}); err != nil {
@@ -267,7 +267,8 @@ func (x *Executor) run(ctx context.Context, runner Runner, tm *taskMsg) {
 		var ff *shuffle.FetchFailedError
 		switch {
 		case errors.As(err, &ff):
-			st.Fetch = &fetchFailure{ShuffleID: ff.ShuffleID, MapIndex: ff.MapIndex, ExecutorID: ff.ExecutorID, Reduce: ff.Reduce, Msg: ff.Err.Error()}
+			st.Fetch = &fetchFailure{ShuffleID: ff.ShuffleID, MapIndex: ff.MapIndex, ExecutorID: ff.ExecutorID, Reduce: ff.Reduce, Msg: ff.Err.Error(),
+				Addr: ff.Addr, Service: ff.Service}
 			st.Err = err.Error()
 		case err != nil:
 			st.Err = err.Error()

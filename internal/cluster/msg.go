@@ -149,6 +149,10 @@ type fetchFailure struct {
 	ExecutorID string
 	Reduce     int
 	Msg        string
+	// Addr and Service: the failed output's server, an external shuffle
+	// service when Service is set.
+	Addr    string
+	Service bool
 }
 
 // EncodeMapStatus is how a map task's result travels to the driver.
