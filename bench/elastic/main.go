@@ -10,13 +10,15 @@
 // the cluster's containerd, runs the shuffle service DaemonSet of
 // conf/kubernetes-shuffle-service.yaml in a fresh namespace (with its own
 // labels), submits `sparktest tail PARTS MS TAIL` once per mode and run,
-// and prints a Markdown table. The namespace is deleted at the end.
+// and prints a Markdown table. Executor-seconds and latencies come from the
+// driver's log (registration to departure or to the end of the session;
+// request to the registration that meets it). The namespace is deleted at
+// the end.
 package main
 
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -44,7 +46,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	defer b.kube("delete", "namespace", b.ns, "--wait=false")
+	defer func() { _, _ = b.kube("delete", "namespace", b.ns, "--wait=false") }()
 	fmt.Printf("job: sparktest tail %d %d %d; static: %d executors; dynamic: 1..%d, executorIdleTimeout=%s\n\n",
 		*parts, *ms, *tail, *maxExec, *maxExec, *idle)
 	type row struct {
@@ -83,12 +85,12 @@ func main() {
 				fail(err)
 			}
 			rows = append(rows, row{mode, wall, execS, pods, lat})
-			fmt.Fprintf(os.Stderr, "%s: wall %.1f s, %d executor pods, %.1f executor-seconds, request→registered %v\n",
+			fmt.Fprintf(os.Stderr, "%s: wall %.1f s, %d executors, %.1f executor-seconds, request→registered %v\n",
 				name, wall, pods, execS, lat)
-			b.kube("-n", b.ns, "delete", "pods", "-l", "bench-run="+name, "--wait=false")
+			_, _ = b.kube("-n", b.ns, "delete", "pods", "-l", "bench-run="+name, "--wait=false")
 		}
 	}
-	fmt.Println("| run | mode | wall (s) | executor pods | executor-seconds | request → registered (s) |")
+	fmt.Println("| run | mode | wall (s) | executors | executor-seconds | request → registered (s) |")
 	fmt.Println("|---|---|---|---|---|---|")
 	for i, r := range rows {
 		lat := "–"
@@ -214,7 +216,6 @@ func (b *bench) submit(name string, conf []string, args ...string) (float64, err
 		"--conf", "spark.kubernetes.container.image=gospark-bench:dev",
 		"--conf", "spark.kubernetes.driver.request.cores=100m",
 		"--conf", "spark.kubernetes.executor.request.cores=100m",
-		"--conf", "spark.kubernetes.executor.deleteOnTermination=false",
 		"--conf", "spark.kubernetes.driverEnv.GOSPARK_LOG_LEVEL=INFO",
 		"--conf", "spark.kubernetes.driver.label.bench-run=" + name,
 		"--conf", "spark.kubernetes.executor.label.bench-run=" + name,
@@ -229,70 +230,81 @@ func (b *bench) submit(name string, conf []string, args ...string) (float64, err
 	return time.Since(start).Seconds(), nil
 }
 
-type podList struct {
-	Items []struct {
-		Metadata struct {
-			Name   string            `json:"name"`
-			Labels map[string]string `json:"labels"`
-		} `json:"metadata"`
-		Status struct {
-			ContainerStatuses []struct {
-				State struct {
-					Terminated *struct {
-						StartedAt  time.Time `json:"startedAt"`
-						FinishedAt time.Time `json:"finishedAt"`
-					} `json:"terminated"`
-				} `json:"state"`
-			} `json:"containerStatuses"`
-		} `json:"status"`
-	} `json:"items"`
+// executorSeconds sums, over the application's executors, the time from
+// their registration with the driver to their departure (released, lost,
+// or the end of the session), as the driver's log tells: the executors'
+// own pods are deleted when dynamic allocation releases them.
+func (b *bench) executorSeconds(name string) (float64, int, error) {
+	out, err := b.driverLog(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	start := make(map[string]time.Time)
+	end := make(map[string]time.Time)
+	var stopped time.Time
+	for _, line := range strings.Split(out, "\n") {
+		at, ok := lineTime(line)
+		if !ok {
+			continue
+		}
+		switch {
+		case registered.MatchString(line):
+			if m := executorField.FindStringSubmatch(line); m != nil {
+				start[m[1]] = at
+			}
+		case departed.MatchString(line):
+			if m := executorField.FindStringSubmatch(line); m != nil {
+				end[m[1]] = at
+			}
+		case strings.Contains(line, `msg="session stopped"`):
+			stopped = at
+		}
+	}
+	if stopped.IsZero() || len(start) == 0 {
+		return 0, 0, fmt.Errorf("%s: no registrations or no end of session in the driver's log", name)
+	}
+	total := 0.0
+	for id, s := range start {
+		e, ok := end[id]
+		if !ok {
+			e = stopped
+		}
+		total += e.Sub(s).Seconds()
+	}
+	return total, len(start), nil
 }
 
-// executorSeconds sums, over the application's executor pods, the time
-// their container ran.
-func (b *bench) executorSeconds(name string) (float64, int, error) {
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		out, err := b.kube("-n", b.ns, "get", "pods", "-l", "spark-role=executor,bench-run="+name, "-o", "json")
-		if err != nil {
-			return 0, 0, fmt.Errorf("%w: %s", err, out)
-		}
-		var l podList
-		if err := json.Unmarshal([]byte(out), &l); err != nil {
-			return 0, 0, err
-		}
-		total, done := 0.0, true
-		for _, p := range l.Items {
-			cs := p.Status.ContainerStatuses
-			if len(cs) == 0 || cs[0].State.Terminated == nil {
-				done = false
-				break
-			}
-			t := cs[0].State.Terminated
-			total += t.FinishedAt.Sub(t.StartedAt).Seconds()
-		}
-		if done && len(l.Items) > 0 {
-			return total, len(l.Items), nil
-		}
-		if time.Now().After(deadline) {
-			return 0, 0, fmt.Errorf("%s: executor pods not all terminated (or none): %s", name, out)
-		}
-		time.Sleep(time.Second)
+func (b *bench) driverLog(name string) (string, error) {
+	out, err := b.kube("-n", b.ns, "logs", "-l", "spark-role=driver,bench-run="+name, "--tail=-1")
+	if err != nil {
+		return "", fmt.Errorf("%w: %s", err, out)
 	}
+	return out, nil
+}
+
+func lineTime(line string) (time.Time, bool) {
+	m := logTime.FindStringSubmatch(line)
+	if m == nil {
+		return time.Time{}, false
+	}
+	at, err := time.Parse(time.RFC3339Nano, m[1])
+	return at, err == nil
 }
 
 var (
-	logTime    = regexp.MustCompile(`^time=(\S+) `)
-	requesting = regexp.MustCompile(`msg="dynamic allocation: requesting executors" .*total=(\d+)`)
-	registered = regexp.MustCompile(`msg="executor registered"`)
+	logTime       = regexp.MustCompile(`^time=(\S+) `)
+	requesting    = regexp.MustCompile(`msg="dynamic allocation: requesting executors" .*total=(\d+)`)
+	registered    = regexp.MustCompile(`msg="executor registered"`)
+	departed      = regexp.MustCompile(`msg="executor (left|lost)"`)
+	executorField = regexp.MustCompile(` executor=(\S+)`)
 )
 
 // latencies reads the driver's log: for each request that raised the
 // total, the seconds until as many more executors had registered.
 func (b *bench) latencies(name string) ([]float64, error) {
-	out, err := b.kube("-n", b.ns, "logs", "-l", "spark-role=driver,bench-run="+name, "--tail=-1")
+	out, err := b.driverLog(name)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", err, out)
+		return nil, err
 	}
 	type req struct {
 		at    time.Time
@@ -301,12 +313,8 @@ func (b *bench) latencies(name string) ([]float64, error) {
 	var reqs []req
 	var regs []time.Time
 	for _, line := range strings.Split(out, "\n") {
-		m := logTime.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		at, err := time.Parse(time.RFC3339Nano, m[1])
-		if err != nil {
+		at, ok := lineTime(line)
+		if !ok {
 			continue
 		}
 		if r := requesting.FindStringSubmatch(line); r != nil {
