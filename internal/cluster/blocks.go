@@ -126,29 +126,33 @@ func answerBlock(w io.Writer, blocks *storage.Manager, req []byte) error {
 		return errors.New("block server: malformed block request")
 	}
 	id := storage.BlockID{Dataset: ds, Partition: int(part)}
-	if blocks == nil {
-		return fmt.Errorf("no block %s", id)
-	}
-	b, ok := blocks.Get(id)
-	if !ok {
-		return fmt.Errorf("no block %s", id)
-	}
-	var data []byte
-	var err error
-	switch {
-	case b.Path != "":
-		data, err = os.ReadFile(b.Path)
-	case b.Encode != nil:
-		var buf bytes.Buffer
-		err = b.Encode(&buf)
-		data = buf.Bytes()
-	default:
-		err = fmt.Errorf("block %s cannot be encoded", id)
-	}
+	data, _, err := blockBytes(blocks, id)
 	if err != nil {
 		return err
 	}
 	return rpc.WriteFrame(w, frameData, data)
+}
+
+// blockBytes is a cached partition in the block store's disk format, and
+// its record count.
+func blockBytes(blocks *storage.Manager, id storage.BlockID) ([]byte, int64, error) {
+	if blocks == nil {
+		return nil, 0, fmt.Errorf("no block %s", id)
+	}
+	b, ok := blocks.Get(id)
+	if !ok {
+		return nil, 0, fmt.Errorf("no block %s", id)
+	}
+	switch {
+	case b.Path != "":
+		data, err := os.ReadFile(b.Path)
+		return data, b.Count, err
+	case b.Encode != nil:
+		var buf bytes.Buffer
+		err := b.Encode(&buf)
+		return buf.Bytes(), b.Count, err
+	}
+	return nil, 0, fmt.Errorf("block %s cannot be encoded", id)
 }
 
 // errHalfSent is a failure after the answer's header went out: the

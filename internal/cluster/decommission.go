@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -209,28 +208,13 @@ func (x *Executor) moveOutput(ctx context.Context, base string, peer Peer) (Move
 }
 
 func (x *Executor) moveBlock(ctx context.Context, id storage.BlockID, peer Peer) (int64, error) {
-	b, ok := x.env.Blocks.Get(id)
-	if !ok {
-		return 0, fmt.Errorf("no block %s", id)
-	}
-	var data []byte
-	var err error
-	switch {
-	case b.Path != "":
-		data, err = os.ReadFile(b.Path)
-	case b.Encode != nil:
-		var buf bytes.Buffer
-		err = b.Encode(&buf)
-		data = buf.Bytes()
-	default:
-		err = fmt.Errorf("block %s cannot be encoded", id)
-	}
+	data, count, err := blockBytes(x.env.Blocks, id)
 	if err != nil {
 		return 0, err
 	}
 	req := binary.AppendVarint(nil, id.Dataset)
 	req = binary.AppendUvarint(req, uint64(id.Partition))
-	req = binary.AppendUvarint(req, uint64(b.Count))
+	req = binary.AppendUvarint(req, uint64(count))
 	req = append(req, data...)
 	if _, err := x.fetcher.put(ctx, peer.BlockAddr, frameBlockPut, req); err != nil {
 		return 0, err
