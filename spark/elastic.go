@@ -115,7 +115,7 @@ func (e *elastic) serviceFor(ctx context.Context, id, host string) (string, erro
 
 // start runs the allocation loop and the shuffle services' heartbeats.
 func (e *elastic) start() {
-	if e.policy != nil {
+	if e.policy != nil || e.killAfter > 0 {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
@@ -193,7 +193,8 @@ func (e *elastic) stop() {
 // allocateEvery is how often the policy runs, as Spark's 100 ms.
 const allocateEvery = 100 * time.Millisecond
 
-// allocate runs the dynamic allocation policy until the session stops.
+// allocate runs the dynamic allocation policy (and watches
+// decommissioning executors) until the session stops.
 func (e *elastic) allocate() {
 	tick := time.NewTicker(allocateEvery)
 	defer tick.Stop()
@@ -204,6 +205,16 @@ func (e *elastic) allocate() {
 		case <-e.s.stopping.Done():
 			return
 		case <-tick.C:
+		}
+		if e.policy == nil {
+			// Only spark.executor.decommission.killInterval to watch.
+			now := time.Now()
+			for _, l := range e.s.driver.Loads() {
+				if l.Decommissioning {
+					e.overdue(l, now)
+				}
+			}
+			continue
 		}
 		e.round(time.Now())
 	}
