@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gospark/gospark/internal/alloc"
 	"github.com/gospark/gospark/internal/cluster"
 	"github.com/gospark/gospark/internal/clustermgr"
 	"github.com/gospark/gospark/internal/config"
@@ -105,7 +106,7 @@ func (s *Session) startDriverEndpoint() error {
 	var service func(ctx context.Context, id, host string) (string, error)
 	if s.conf.Bool("spark.shuffle.service.enabled") {
 		if len(sec.Secret) == 0 {
-			return fmt.Errorf("spark: spark.shuffle.service.enabled=true needs spark.authenticate=true: the shuffle service serves an application's files only to holders of its secret")
+			return fmt.Errorf("spark: %w", alloc.ErrServiceNeedsSecret)
 		}
 		s.elastic.useService(sec.Secret)
 		service = s.elastic.serviceFor

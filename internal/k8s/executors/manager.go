@@ -458,6 +458,16 @@ func (m *Manager) Delete(ctx context.Context, ids []string, grace *int64, retire
 	return errors.Join(errs...)
 }
 
+// livePod is the pod of an executor that has not ended.
+func (m *Manager) livePod(id string) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e := m.execs[id]; e != nil && !e.exited {
+		return e.pod, true
+	}
+	return "", false
+}
+
 // Label puts labels on the pods of the given executors that are still
 // running (Spark labels the pods of executors being decommissioned).
 func (m *Manager) Label(ctx context.Context, ids []string, labels map[string]string) error {
@@ -468,14 +478,10 @@ func (m *Manager) Label(ctx context.Context, ids []string, labels map[string]str
 	api := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
 	var errs []error
 	for _, id := range ids {
-		m.mu.Lock()
-		e := m.execs[id]
-		if e == nil || e.exited {
-			m.mu.Unlock()
+		name, ok := m.livePod(id)
+		if !ok {
 			continue
 		}
-		name := e.pod
-		m.mu.Unlock()
 		_, err := api.Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("executors: labelling pod %s of executor %s: %w", name, id, err))
