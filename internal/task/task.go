@@ -71,9 +71,20 @@ type Context struct {
 	Attempt      int
 	Kind         Kind
 	Env          *Env
+	// Metrics is what the task measures; never nil for a task the engine
+	// runs (M returns a throwaway one otherwise).
+	Metrics *Metrics
 
 	mu     sync.Mutex
 	accums map[int64]any
+}
+
+// M returns the task's metrics, never nil.
+func (c *Context) M() *Metrics {
+	if c == nil || c.Metrics == nil {
+		return new(Metrics)
+	}
+	return c.Metrics
 }
 
 // AddAccum merges v into the task-local update of accumulator id, using
