@@ -1,6 +1,8 @@
 // Package pods builds the driver and executor pods of an application from
 // its configuration, as a list of steps (Steps), one per concern: image,
-// command, labels, environment, resources, volumes, the driver's Service,
+// command, labels, environment, resources, volumes, the driver's Services
+// (headless, with the RPC and UI ports; a NodePort one for the UI when
+// exposed),
 // its configuration, its credentials, the init-container, ...
 //
 // A Step carries its concern whole, as Spark's KubernetesFeatureConfigStep

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/launch"
@@ -28,6 +29,18 @@ func driverPort(c *config.Conf) int { return launch.DriverPort(c, true) }
 // that selects the driver pod (ready or not) on the driver's port, which
 // the pod declares. Executors reach the driver at the Service's DNS name:
 // the driver is told it as spark.driver.host, with spark.driver.port.
+//
+// With spark.ui.enabled the pod and the Service also carry the UI's port,
+// spark-ui (spark.ui.port, 4040), as Spark's driver service does, so that
+// kubectl port-forward and other pods reach the UI. With
+// spark.kubernetes.driver.service.exposeUiPort the UI is also published
+// on every node: the old guide's driver Service was a NodePort Service
+// that gained the UI's port with that property, but this one is headless
+// (its DNS name resolves to the pod, which executors need before the pod
+// is ready), and a headless Service cannot be a NodePort. So the UI gets
+// a second Service of its own, <prefix>-ui-svc, of type NodePort, with
+// the port spark-ui only (the driver's RPC port stays inside the
+// cluster).
 var serviceStep = Step{
 	Name: "driver service",
 	Pod: func(in *Input, p *corev1.Pod) error {
@@ -36,6 +49,9 @@ var serviceStep = Step{
 		}
 		ctr := &p.Spec.Containers[0]
 		ctr.Ports = append(ctr.Ports, corev1.ContainerPort{Name: DriverPortName, ContainerPort: int32(driverPort(in.Conf)), Protocol: corev1.ProtocolTCP})
+		if port, ok := uiPort(in.Conf); ok {
+			ctr.Ports = append(ctr.Ports, corev1.ContainerPort{Name: UIPortName, ContainerPort: int32(port), Protocol: corev1.ProtocolTCP})
+		}
 		return nil
 	},
 	Properties: func(in *Input, driver *config.Conf) error {
@@ -43,28 +59,78 @@ var serviceStep = Step{
 			return nil
 		}
 		host := objectMeta(in, serviceSuffix).Name + "." + in.Namespace + ".svc"
-		return set(driver, "spark.driver.host", host, "spark.driver.port", strconv.Itoa(driverPort(in.Conf)))
+		if err := set(driver, "spark.driver.host", host, "spark.driver.port", strconv.Itoa(driverPort(in.Conf))); err != nil {
+			return err
+		}
+		if port, ok := uiPort(in.Conf); ok && in.Conf.Int("spark.ui.port") != port {
+			// Any free port (0) cannot be named by the Service: the
+			// driver listens on the default instead.
+			return set(driver, "spark.ui.port", strconv.Itoa(port))
+		}
+		return nil
 	},
 	Objects: func(in *Input, _ *config.Conf) ([]runtime.Object, error) {
 		if !submission(in) {
 			return nil, nil
 		}
-		return []runtime.Object{&corev1.Service{
+		selector := map[string]string{LabelAppSelector: in.AppID, LabelRole: string(Driver)}
+		ports := []corev1.ServicePort{{Name: DriverPortName, Port: int32(driverPort(in.Conf)), Protocol: corev1.ProtocolTCP}}
+		ui, hasUI := uiPort(in.Conf)
+		if hasUI {
+			ports = append(ports, corev1.ServicePort{Name: UIPortName, Port: int32(ui), Protocol: corev1.ProtocolTCP})
+		}
+		objs := []runtime.Object{&corev1.Service{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 			ObjectMeta: objectMeta(in, serviceSuffix),
 			Spec: corev1.ServiceSpec{
 				ClusterIP:                corev1.ClusterIPNone,
-				Selector:                 map[string]string{LabelAppSelector: in.AppID, LabelRole: string(Driver)},
+				Selector:                 selector,
 				PublishNotReadyAddresses: true,
-				Ports:                    []corev1.ServicePort{{Name: DriverPortName, Port: int32(driverPort(in.Conf)), Protocol: corev1.ProtocolTCP}},
+				Ports:                    ports,
 			},
-		}}, nil
+		}}
+		if hasUI && in.Conf.Bool("spark.kubernetes.driver.service.exposeUiPort") {
+			objs = append(objs, &corev1.Service{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+				ObjectMeta: objectMeta(in, UIServiceSuffix),
+				Spec: corev1.ServiceSpec{
+					Type:     corev1.ServiceTypeNodePort,
+					Selector: selector,
+					Ports:    []corev1.ServicePort{{Name: UIPortName, Port: int32(ui), TargetPort: intstr.FromString(UIPortName), Protocol: corev1.ProtocolTCP}},
+				},
+			})
+		}
+		return objs, nil
 	},
 }
 
+// DefaultUIPort is the driver UI's port in its pod when spark.ui.port is
+// 0 (any free port), which no Service could name: Spark's 4040.
+const DefaultUIPort = 4040
+
+// uiPort is the port of the driver's UI in its pod, and whether it has
+// one (spark.ui.enabled).
+func uiPort(c *config.Conf) (int, bool) {
+	if !c.Bool("spark.ui.enabled") {
+		return 0, false
+	}
+	if p := c.Int("spark.ui.port"); p != 0 {
+		return p, true
+	}
+	return DefaultUIPort, true
+}
+
+// UIService is the name of the NodePort Service that publishes the
+// driver's UI of a submission with resource prefix prefix
+// (spark.kubernetes.driver.service.exposeUiPort).
+func UIService(prefix string) string { return prefix + UIServiceSuffix }
+
 // Name suffixes of the driver's objects, after the resource prefix.
 const (
-	serviceSuffix     = "-driver-svc"
+	serviceSuffix = "-driver-svc"
+	// UIServiceSuffix names the UI's NodePort Service: with the longest
+	// resource prefix (ResourcePrefix) the name is still a DNS label.
+	UIServiceSuffix   = "-ui-svc"
 	driverConfSuffix  = "-driver-conf"
 	credentialsSuffix = "-kubernetes-credentials"
 )

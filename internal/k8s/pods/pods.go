@@ -90,6 +90,8 @@ const (
 	LocalDir = "/var/data/spark-local-dir-1"
 	// DriverPortName names the driver's port for executors.
 	DriverPortName = "driver-rpc-port"
+	// UIPortName names the driver UI's port (spark.ui.port), as in Spark.
+	UIPortName = "spark-ui"
 )
 
 // A Step carries one concern of the pods whole, as Spark's

@@ -57,6 +57,14 @@ func golden(t *testing.T, name string, p *corev1.Pod) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	goldenText(t, name, string(got))
+}
+
+// goldenText compares got with testdata/<name>.yaml (rewritten with
+// -update).
+func goldenText(t *testing.T, name, s string) {
+	t.Helper()
+	got := []byte(s)
 	file := filepath.Join("testdata", name+".yaml")
 	if *update {
 		if err := os.WriteFile(file, got, 0o644); err != nil {
@@ -186,4 +194,32 @@ func TestInitContainer(t *testing.T) {
 	if len(d.Spec.InitContainers) != 0 || d.Spec.Containers[0].WorkingDir != "" {
 		t.Errorf("init-containers %d, working dir %q without dependencies", len(d.Spec.InitContainers), d.Spec.Containers[0].WorkingDir)
 	}
+}
+
+// The Services of a submission that exposes its UI: the headless driver
+// Service with the driver's and the UI's ports, and the UI's NodePort
+// Service.
+func TestGoldenDriverServices(t *testing.T) {
+	in := Input{Conf: conf(t, "spark.kubernetes.container.image", "gospark:dev", "spark.kubernetes.driver.service.exposeUiPort", "true"),
+		Role: Driver, AppID: "spark-app-1", Name: "pi-driver", Namespace: "jobs", Prefix: "pi", Command: []string{"/app"}}
+	var docs []string
+	for _, s := range Steps {
+		if s.Objects == nil {
+			continue
+		}
+		objs, err := s.Objects(&in, in.Conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if svc, ok := o.(*corev1.Service); ok {
+				b, err := yaml.Marshal(svc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				docs = append(docs, string(b))
+			}
+		}
+	}
+	goldenText(t, "driver-services", strings.Join(docs, "---\n"))
 }

@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/gospark/gospark/internal/config"
 )
@@ -185,26 +186,76 @@ func TestServiceStep(t *testing.T) {
 	for _, tc := range []struct {
 		kv   []string
 		port int32
-	}{{nil, 7078}, {[]string{"spark.driver.port", "0"}, 7078}, {[]string{"spark.driver.port", "7100"}, 7100}} {
+		ui   int32 // 0: no UI port
+		// props are the properties the step sets besides
+		// spark.driver.host (and spark.driver.port, unless the
+		// submission's already is port).
+		props []string
+	}{
+		{nil, 7078, 4040, nil},
+		{[]string{"spark.driver.port", "0"}, 7078, 4040, nil},
+		{[]string{"spark.driver.port", "7100"}, 7100, 4040, nil},
+		{[]string{"spark.ui.port", "4050"}, 7078, 4050, nil},
+		// Any free port cannot be named by the Service: 4040 it is.
+		{[]string{"spark.ui.port", "0"}, 7078, 4040, []string{"spark.ui.port=4040"}},
+		{[]string{"spark.ui.enabled", "false"}, 7078, 0, nil},
+		// Without the UI there is nothing to expose.
+		{[]string{"spark.ui.enabled", "false", "spark.kubernetes.driver.service.exposeUiPort", "true"}, 7078, 0, nil},
+	} {
 		in := submitted(t, tc.kv...)
 		o := mustRun(t, "driver service", in)
-		port := corev1.ContainerPort{Name: DriverPortName, ContainerPort: tc.port, Protocol: corev1.ProtocolTCP}
-		if ports := o.pod.Spec.Containers[0].Ports; len(ports) != 1 || ports[0] != port {
-			t.Errorf("%v: ports %+v", tc.kv, ports)
+		wantPorts := []corev1.ContainerPort{{Name: DriverPortName, ContainerPort: tc.port, Protocol: corev1.ProtocolTCP}}
+		if tc.ui != 0 {
+			wantPorts = append(wantPorts, corev1.ContainerPort{Name: "spark-ui", ContainerPort: tc.ui, Protocol: corev1.ProtocolTCP})
 		}
-		want := []string{"spark.driver.host=pi-driver-svc.jobs.svc", "spark.driver.port=" + strconv.Itoa(int(tc.port))}
+		if ports := o.pod.Spec.Containers[0].Ports; !slices.Equal(ports, wantPorts) {
+			t.Errorf("%v: ports %+v, want %+v", tc.kv, ports, wantPorts)
+		}
+		want := append([]string{"spark.driver.host=pi-driver-svc.jobs.svc", "spark.driver.port=" + strconv.Itoa(int(tc.port))}, tc.props...)
 		if in.Conf.String("spark.driver.port") == strconv.Itoa(int(tc.port)) {
-			want = want[:1] // already the submission's
+			want = slices.Delete(want, 1, 2) // already the submission's
 		}
 		equal(t, "properties", changed(in, o.driver), want)
 		svc := only[*corev1.Service](t, o.objects)
 		checkMeta(t, svc.Name, svc.Namespace, svc.Labels, "pi-driver-svc")
 		s := svc.Spec
-		if s.ClusterIP != corev1.ClusterIPNone || !s.PublishNotReadyAddresses || len(s.Selector) != 2 ||
-			s.Selector[LabelAppSelector] != "spark-app-1" || s.Selector[LabelRole] != "driver" ||
-			len(s.Ports) != 1 || s.Ports[0].Name != DriverPortName || s.Ports[0].Port != tc.port || s.Ports[0].Protocol != corev1.ProtocolTCP {
+		wantSvcPorts := []corev1.ServicePort{{Name: DriverPortName, Port: tc.port, Protocol: corev1.ProtocolTCP}}
+		if tc.ui != 0 {
+			wantSvcPorts = append(wantSvcPorts, corev1.ServicePort{Name: "spark-ui", Port: tc.ui, Protocol: corev1.ProtocolTCP})
+		}
+		if s.ClusterIP != corev1.ClusterIPNone || s.Type != "" || !s.PublishNotReadyAddresses || len(s.Selector) != 2 ||
+			s.Selector[LabelAppSelector] != "spark-app-1" || s.Selector[LabelRole] != "driver" || !slices.Equal(s.Ports, wantSvcPorts) {
 			t.Errorf("%v: service %+v", tc.kv, s)
 		}
+	}
+}
+
+// With spark.kubernetes.driver.service.exposeUiPort the UI also gets a
+// NodePort Service of its own (the driver's Service is headless, which a
+// NodePort Service cannot be); the headless one is as without it.
+func TestServiceStepExposesTheUI(t *testing.T) {
+	in := submitted(t, "spark.kubernetes.driver.service.exposeUiPort", "true", "spark.ui.port", "4050")
+	o := mustRun(t, "driver service", in)
+	if len(o.objects) != 2 {
+		t.Fatalf("%d objects, want the driver's Service and the UI's", len(o.objects))
+	}
+	headless, ui := o.objects[0].(*corev1.Service), o.objects[1].(*corev1.Service)
+	if headless.Name != "pi-driver-svc" || headless.Spec.ClusterIP != corev1.ClusterIPNone || len(headless.Spec.Ports) != 2 {
+		t.Errorf("driver service %s: %+v", headless.Name, headless.Spec)
+	}
+	checkMeta(t, ui.Name, ui.Namespace, ui.Labels, "pi-ui-svc")
+	if ui.Name != UIService("pi") {
+		t.Errorf("UIService(pi) = %q, the service is %q", UIService("pi"), ui.Name)
+	}
+	want := []corev1.ServicePort{{Name: "spark-ui", Port: 4050, TargetPort: intstr.FromString("spark-ui"), Protocol: corev1.ProtocolTCP}}
+	s := ui.Spec
+	if s.Type != corev1.ServiceTypeNodePort || s.ClusterIP != "" || s.PublishNotReadyAddresses ||
+		!maps.Equal(s.Selector, map[string]string{LabelAppSelector: "spark-app-1", LabelRole: "driver"}) || !slices.Equal(s.Ports, want) {
+		t.Errorf("UI service %+v", s)
+	}
+	// The pod's spark-ui port is the one the NodePort Service targets.
+	if ports := o.pod.Spec.Containers[0].Ports; len(ports) != 2 || ports[1].Name != "spark-ui" || ports[1].ContainerPort != 4050 {
+		t.Errorf("pod ports %+v", ports)
 	}
 }
 
