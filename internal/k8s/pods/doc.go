@@ -2,8 +2,7 @@
 // its configuration, as a list of steps (Steps), one per concern: image,
 // command, labels, environment, resources, volumes, the driver's Services
 // (headless, with the RPC and UI ports; a NodePort one for the UI when
-// exposed),
-// its configuration, its credentials, the init-container, ...
+// exposed), its configuration, its credentials, the init-container, ...
 //
 // A Step carries its concern whole, as Spark's KubernetesFeatureConfigStep
 // does: its change to a pod (Pod, run by Build for both roles), the
