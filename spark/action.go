@@ -53,16 +53,18 @@ func runJob[T any](ctx context.Context, d *Dataset[T], parts []int, ra remoteAct
 	defer stop()
 	stopped := context.AfterFunc(s.stopping, func() { cancel(ErrStopped) })
 	defer stopped()
-	if ra.Kind != actRecords {
-		newConsumer = func(part int) *consumer[T] { return builtinConsumer[T](ra, part) }
-	}
 	spec, err := encodeGob(&ra)
 	if err != nil {
 		return fmt.Errorf("spark: encoding the action: %w", err)
 	}
 	action := &scheduler.Action{Spec: spec, Decode: decodeRemote(ra, newConsumer, resultCodec(s.env))}
 	result := func(ctx context.Context, tc *task.Context) (any, error) {
-		c := newConsumer(tc.Partition)
+		var c *consumer[T]
+		if ra.Kind != actRecords {
+			c = builtinConsumer[T](ra, tc)
+		} else {
+			c = newConsumer(tc.Partition)
+		}
 		if err := d.run(ctx, tc, tc.Partition, c.sink); err != nil && !errors.Is(err, errStop) {
 			if c.abort != nil {
 				c.abort()
@@ -299,8 +301,9 @@ func SaveAsTextFile[T any](ctx context.Context, d *Dataset[T], path string) (err
 }
 
 // saveConsumer writes partition part of SaveAsTextFile's output under
-// path/_temporary and renames it to path/part-NNNNN when done.
-func saveConsumer[T any](path string, part int) *consumer[T] {
+// path/_temporary and renames it to path/part-NNNNN when done. The lines and
+// bytes written count as the task's output.
+func saveConsumer[T any](path string, part int, m *task.Metrics) *consumer[T] {
 	tmp := filepath.Join(path, "_temporary")
 	var sb strings.Builder
 	var f *os.File
@@ -316,7 +319,9 @@ func saveConsumer[T any](path string, part int) *consumer[T] {
 				return fmt.Errorf("SaveAsTextFile: %w", werr)
 			}
 		}
-		if _, werr = f.WriteString(sb.String()); werr != nil {
+		n, err := f.WriteString(sb.String())
+		m.OutputBytes.Add(int64(n))
+		if werr = err; werr != nil {
 			return fmt.Errorf("SaveAsTextFile: %w", werr)
 		}
 		sb.Reset()
@@ -333,6 +338,7 @@ func saveConsumer[T any](path string, part int) *consumer[T] {
 			for _, x := range b {
 				fmt.Fprintln(&sb, x)
 			}
+			m.OutputRecords.Add(int64(len(b)))
 			if sb.Len() >= 1<<20 {
 				return flush()
 			}

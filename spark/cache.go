@@ -24,14 +24,18 @@ const reserveStep = 4 << 20
 func runCached[T any](ctx context.Context, d *Dataset[T], tc *task.Context, part int, out func([]T) error) error {
 	env := tc.Env
 	id := storage.BlockID{Dataset: d.n.id, Partition: part}
+	// A cached partition read counts as input, as in Spark: its records and
+	// the block's size.
 	if b, ok := env.Blocks.Get(id); ok {
-		return readBlock(ctx, b, env, out)
+		tc.M().InputBytes.Add(b.Size)
+		return readBlock(ctx, b, env, countInput(tc.M(), out))
 	}
 	if env.PeerBlocks != nil {
 		// Another executor may hold it (the driver said the partition is
 		// cached); recompute when none can send it.
 		if data, err := env.PeerBlocks.FetchBlock(ctx, id); err == nil {
-			return readEncoded[T](ctx, bytes.NewReader(data), env, out, id.String())
+			tc.M().InputBytes.Add(int64(len(data)))
+			return readEncoded[T](ctx, bytes.NewReader(data), env, countInput(tc.M(), out), id.String())
 		}
 	}
 	level := d.n.level
@@ -170,6 +174,12 @@ func (c *cacher[T]) commit() error {
 	case c.dropped:
 		return nil
 	case c.inMemory:
+		// Storage memory is reserved in steps; keep only the block's
+		// estimated size, which is also the size it reports.
+		if c.reserved > c.est {
+			c.env.Blocks.Unreserve(c.reserved - c.est)
+			c.reserved = c.est
+		}
 		var encode func(io.Writer) error
 		if c.enc != nil {
 			kept, enc, cc := c.kept, c.enc, spillCodec(c.env)

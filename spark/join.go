@@ -108,6 +108,7 @@ func CoGroup[K comparable, V, W any](a *Dataset[KV[K, V]], b *Dataset[KV[K, W]],
 	return newDataset(nd, func(ctx context.Context, tc *task.Context, part int, emit func([]out) error) error {
 		m := spill.NewMap(agg, kc, sc, cc, hash, spillDir(tc), spillCodec(tc.Env), tc.Env.Memory.TaskBudget(), nil)
 		defer m.Close()
+		defer func() { addSpillMetrics(tc.M(), m.Metrics()) }()
 		err := readShuffle(ctx, tc, depA, encA, part, func(batch []KV[K, V]) error {
 			for i := range batch {
 				if err := m.Insert(batch[i].Key, side[V, W]{L: batch[i].Value}); err != nil {

@@ -103,6 +103,7 @@ func combineByKey[K comparable, V, C any](d *Dataset[KV[K, V]], op string, agg s
 	n := o.partitions
 	reduce := func(ctx context.Context, tc *task.Context, part int, m *spill.Map[K, V, C], read func() error, out func([]KV[K, C]) error) error {
 		defer m.Close()
+		defer func() { addSpillMetrics(tc.M(), m.Metrics()) }()
 		if err := read(); err != nil {
 			return err
 		}
@@ -189,8 +190,11 @@ func combineMapSide[K comparable, V, C any](ctx context.Context, tc *task.Contex
 	for i := range maps {
 		maps[i] = make(map[K]C, size)
 	}
-	var est int64
+	var est, peak int64
+	// The maps' estimated size counts as the task's execution memory.
+	defer func() { tc.M().PeakExecutionMemory.Add(peak) }()
 	flush := func() error {
+		peak = max(peak, est)
 		var kv KV[K, C]
 		for p, m := range maps {
 			if l := int64(len(m)); l > hint.Load() {

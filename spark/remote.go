@@ -46,7 +46,8 @@ type sampled[T any] struct {
 
 // builtinConsumer is the consumer of the actions that run the same in a
 // task of this process and of an executor process.
-func builtinConsumer[T any](ra remoteAction, part int) *consumer[T] {
+func builtinConsumer[T any](ra remoteAction, tc *task.Context) *consumer[T] {
+	part := tc.Partition
 	switch ra.Kind {
 	case actCount:
 		var n int64
@@ -74,7 +75,7 @@ func builtinConsumer[T any](ra remoteAction, part int) *consumer[T] {
 			done: func() (any, error) { return s, nil },
 		}
 	case actSave:
-		return saveConsumer[T](ra.Path, part)
+		return saveConsumer[T](ra.Path, part, tc.M())
 	case actReduce:
 		r, err := reducerAt[T](ra.Reducer)
 		if err != nil {
@@ -90,7 +91,7 @@ func builtinConsumer[T any](ra remoteAction, part int) *consumer[T] {
 func (d *Dataset[T]) runRemote(ctx context.Context, tc *task.Context, ra remoteAction) ([]byte, error) {
 	part := tc.Partition
 	if ra.Kind != actRecords {
-		c := builtinConsumer[T](ra, part)
+		c := builtinConsumer[T](ra, tc)
 		if c == nil {
 			return nil, fmt.Errorf("unknown action kind %d", ra.Kind)
 		}

@@ -40,6 +40,7 @@ func newShuffleDep[S any](p *Plan, parent *node, n int, enc codec.Codec[S], part
 			if err != nil {
 				return nil, err
 			}
+			defer func() { addWriteMetrics(tc.M(), w.Metrics()) }()
 			if err := writeMap(ctx, tc, mapWriter[S]{w}); err != nil {
 				w.Abort()
 				return nil, err
@@ -57,7 +58,10 @@ func readShuffle[S any](ctx context.Context, tc *task.Context, dep *scheduler.Sh
 	if err != nil {
 		return err
 	}
-	return shuffle.Read(ctx, statuses, part, tc.Env.Shuffle, tc.Env.Fetcher, enc, sink)
+	var m shuffle.ReadMetrics
+	err = shuffle.Read(ctx, statuses, part, tc.Env.Shuffle, tc.Env.Fetcher, enc, &m, sink)
+	addReadMetrics(tc.M(), &m)
+	return err
 }
 
 // shuffled makes a dataset of n partitions fed by one shuffle of records S

@@ -50,6 +50,7 @@ func SortByKeyFunc[K comparable, V any](d *Dataset[KV[K, V]], compare func(a, b 
 		func(ctx context.Context, tc *task.Context, part int, read func(func([]KV[K, V]) error) error, out func([]KV[K, V]) error) error {
 			s := spill.NewSorter(func(a, b KV[K, V]) int { return cmpKey(a.Key, b.Key) }, enc, spillDir(tc), spillCodec(tc.Env), tc.Env.Memory.TaskBudget())
 			defer s.Close()
+			defer func() { addSpillMetrics(tc.M(), s.Metrics()) }()
 			if err := read(s.Add); err != nil {
 				return err
 			}

@@ -24,7 +24,8 @@ func Parallelize[T any](p *Plan, data []T, slices int) *Dataset[T] {
 	}
 	data = append([]T(nil), data...)
 	n := len(data)
-	return newSource(p, "Parallelize", slices, func(ctx context.Context, _ *task.Context, part int, out func([]T) error) error {
+	return newSource(p, "Parallelize", slices, func(ctx context.Context, tc *task.Context, part int, out func([]T) error) error {
+		out = countInput(tc.M(), out)
 		lo, hi := n*part/slices, n*(part+1)/slices
 		for i := lo; i < hi; i += batchSize {
 			if err := ctx.Err(); err != nil {
@@ -45,7 +46,8 @@ func Range(p *Plan, start, end int64, slices int) *Dataset[int64] {
 		slices = p.parallelism
 	}
 	n := max(end-start, 0)
-	return newSource(p, "Range", slices, func(ctx context.Context, _ *task.Context, part int, out func([]int64) error) error {
+	return newSource(p, "Range", slices, func(ctx context.Context, tc *task.Context, part int, out func([]int64) error) error {
+		out = countInput(tc.M(), out)
 		lo := start + n*int64(part)/int64(slices)
 		hi := start + n*int64(part+1)/int64(slices)
 		buf := make([]int64, batchSize)
@@ -95,8 +97,8 @@ func TextFile(p *Plan, path string, minPartitions int) *Dataset[string] {
 	if len(splits) == 0 {
 		return errDataset[string](fmt.Errorf("TextFile: input path %s matches no files", path))
 	}
-	return newSource(p, "TextFile", len(splits), func(ctx context.Context, _ *task.Context, part int, out func([]string) error) error {
-		return readLines(ctx, splits[part], out)
+	return newSource(p, "TextFile", len(splits), func(ctx context.Context, tc *task.Context, part int, out func([]string) error) error {
+		return readLines(ctx, splits[part], tc.M(), out)
 	})
 }
 
@@ -179,16 +181,20 @@ func textSplits(path string, minPartitions int) ([]textSplit, error) {
 
 // readLines pushes the lines that start in split. A split not at the start
 // of its file skips its first (partial) line; a split reads the line that
-// starts at its end, which the next split skips.
-func readLines(ctx context.Context, s textSplit, out func([]string) error) error {
+// starts at its end, which the next split skips. The lines and the bytes
+// they take in the file (for a .gz file, the compressed bytes read) count
+// as the task's input, per batch.
+func readLines(ctx context.Context, s textSplit, m *task.Metrics, out func([]string) error) error {
 	f, err := os.Open(s.path)
 	if err != nil {
 		return fmt.Errorf("TextFile: %w", err)
 	}
 	defer f.Close()
 	var r io.Reader = f
+	var gzRead *readCounter
 	if strings.HasSuffix(s.path, ".gz") {
-		gz, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+		gzRead = &readCounter{r: f}
+		gz, err := gzip.NewReader(bufio.NewReaderSize(gzRead, 256<<10))
 		if err != nil {
 			return fmt.Errorf("TextFile %s: %w", s.path, err)
 		}
@@ -207,6 +213,22 @@ func readLines(ctx context.Context, s textSplit, out func([]string) error) error
 			return fmt.Errorf("TextFile %s: %w", s.path, err)
 		}
 		pos += skipped
+	}
+	// Bytes count from the first line this split reads, so that the
+	// splits of a file add up to its size.
+	base, counted := pos, int64(0)
+	count := func(records int) {
+		read := pos - base
+		if gzRead != nil {
+			read = gzRead.n
+		}
+		m.InputBytes.Add(read - counted)
+		counted = read
+		m.InputRecords.Add(int64(records))
+	}
+	emit := func(batch []string) error {
+		count(len(batch))
+		return out(batch)
 	}
 	batch := make([]string, 0, batchSize)
 	var long []byte
@@ -234,7 +256,7 @@ func readLines(ctx context.Context, s textSplit, out func([]string) error) error
 			if cerr := ctx.Err(); cerr != nil {
 				return cerr
 			}
-			if err := out(batch); err != nil {
+			if err := emit(batch); err != nil {
 				return err
 			}
 			batch = batch[:0]
@@ -244,9 +266,22 @@ func readLines(ctx context.Context, s textSplit, out func([]string) error) error
 		}
 	}
 	if len(batch) > 0 {
-		return out(batch)
+		return emit(batch)
 	}
+	count(0)
 	return nil
+}
+
+// readCounter counts the bytes read through it.
+type readCounter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func skipLine(br *bufio.Reader) (int64, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/gospark/gospark/internal/codec"
 	"github.com/gospark/gospark/internal/compress"
@@ -14,20 +15,44 @@ import (
 // BatchSize is the number of records a reader hands on at once.
 const BatchSize = 1024
 
+// ReadMetrics is what Read measured, for its task's metrics (Spark's
+// ShuffleReadMetrics). A block is one map output's segment for the reduce
+// partition; its bytes are counted as stored (compressed). Local blocks
+// are those the Fetcher reads from this executor's disk, remote ones those
+// a RemoteFetcher fetched from elsewhere. FetchWait is the time Read was
+// blocked waiting for remote blocks.
+type ReadMetrics struct {
+	LocalBlocks, RemoteBlocks int64
+	LocalBytes, RemoteBytes   int64
+	Records                   int64
+	FetchWait                 time.Duration
+}
+
 // Read streams reduce partition reduce of every map output in statuses into
 // sink, in map order, in batches of up to BatchSize records. The batch passed
 // to sink is reused after sink returns. An output that cannot be opened or
 // decoded fails with a *FetchFailedError naming it; an error from sink is
-// returned as is.
+// returned as is. When m is not nil, Read adds what it read to it (also
+// when it fails part way).
 func Read[T any](ctx context.Context, statuses []*MapStatus, reduce int, opts *Options, f Fetcher,
-	dec codec.Codec[T], sink func([]T) error) error {
+	dec codec.Codec[T], m *ReadMetrics, sink func([]T) error) error {
+	if m == nil {
+		m = new(ReadMetrics)
+	}
 	batch := make([]T, BatchSize)
 	n := 0
 	open := func(i int) (io.ReadCloser, error) { return f.Open(ctx, statuses[i], reduce) }
+	isRemote := func(*MapStatus) bool { return false }
 	if rf, ok := f.(RemoteFetcher); ok {
 		pf := startPrefetch(ctx, rf, statuses, reduce)
 		defer pf.stop()
 		open = pf.open
+		isRemote = rf.IsRemote
+	}
+	// Records are counted per batch handed to sink.
+	emit := func(b []T) error {
+		m.Records += int64(len(b))
+		return sink(b)
 	}
 	for i, st := range statuses {
 		if err := ctx.Err(); err != nil {
@@ -40,11 +65,20 @@ func Read[T any](ctx context.Context, statuses []*MapStatus, reduce int, opts *O
 			return &FetchFailedError{ShuffleID: st.ShuffleID, MapIndex: st.MapIndex, ExecutorID: st.ExecutorID, Reduce: reduce,
 				Addr: st.Addr, Service: st.Service, Err: err}
 		}
+		remote := isRemote(st)
+		var waitStart time.Time
+		if remote {
+			waitStart = time.Now()
+		}
 		rc, err := open(i)
+		if remote {
+			m.FetchWait += time.Since(waitStart)
+		}
 		if err != nil {
 			return fail(err)
 		}
-		br := compress.NewBlockReader(rc, opts.codec())
+		cr := &countingReader{r: rc}
+		br := compress.NewBlockReader(cr, opts.codec())
 		for {
 			block, err := br.Next()
 			if errors.Is(err, io.EOF) {
@@ -63,7 +97,8 @@ func Read[T any](ctx context.Context, statuses []*MapStatus, reduce int, opts *O
 				block = block[c:]
 				n++
 				if n == len(batch) {
-					if err := sink(batch); err != nil {
+					if err := emit(batch); err != nil {
+						m.addBlock(remote, cr.n)
 						rc.Close()
 						return err
 					}
@@ -72,14 +107,37 @@ func Read[T any](ctx context.Context, statuses []*MapStatus, reduce int, opts *O
 				}
 			}
 		}
+		m.addBlock(remote, cr.n)
 		if err := rc.Close(); err != nil {
 			return fail(err)
 		}
 	}
 	if n > 0 {
-		return sink(batch[:n])
+		return emit(batch[:n])
 	}
 	return nil
+}
+
+func (m *ReadMetrics) addBlock(remote bool, bytes int64) {
+	if remote {
+		m.RemoteBlocks++
+		m.RemoteBytes += bytes
+	} else {
+		m.LocalBlocks++
+		m.LocalBytes += bytes
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // prefetch fetches the remote blocks of a reduce partition ahead of the

@@ -56,7 +56,7 @@ func TestWriteReadWithSpills(t *testing.T) {
 			}
 			for r := range reducers {
 				var got []int64
-				err := Read(context.Background(), []*MapStatus{st}, r, opts, LocalFetcher{}, enc, func(b []int64) error {
+				err := Read(context.Background(), []*MapStatus{st}, r, opts, LocalFetcher{}, enc, nil, func(b []int64) error {
 					got = append(got, b...)
 					return nil
 				})
@@ -88,7 +88,7 @@ func TestMissingOutputIsFetchFailure(t *testing.T) {
 	if err := os.Remove(st.DataFile); err != nil {
 		t.Fatal(err)
 	}
-	err = Read(context.Background(), []*MapStatus{st}, 1, &Options{}, LocalFetcher{}, enc, func([]string) error { return nil })
+	err = Read(context.Background(), []*MapStatus{st}, 1, &Options{}, LocalFetcher{}, enc, nil, func([]string) error { return nil })
 	var ff *FetchFailedError
 	if !errors.As(err, &ff) || ff.ShuffleID != 1 || ff.MapIndex != 0 || ff.ExecutorID != "exec-2" {
 		t.Fatalf("reading a deleted output: %v, want a FetchFailedError naming shuffle 1 map 0", err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gospark/gospark/internal/codec"
 	"github.com/gospark/gospark/internal/compress"
@@ -32,6 +33,25 @@ type Writer[T any] struct {
 	held   int64
 	spills []*spillFile
 	cbuf   []byte
+
+	metrics WriteMetrics
+}
+
+// WriteMetrics is what a Writer measured, for its task's metrics (Spark's
+// ShuffleWriteMetrics and the spill counters of the task).
+type WriteMetrics struct {
+	// BytesWritten is the size of the committed data file (compressed);
+	// RecordsWritten the records in it.
+	BytesWritten, RecordsWritten int64
+	// WriteTime is the time Commit spent writing the data and index files
+	// (merging spilled segments included), as Spark's shuffle write time.
+	WriteTime time.Duration
+	// MemoryBytesSpilled is the buffered size of what was spilled;
+	// DiskBytesSpilled the bytes written to spill files.
+	MemoryBytesSpilled, DiskBytesSpilled int64
+	// PeakMemory is the most the writer held in its buffers, as observed
+	// when it spilled or committed.
+	PeakMemory int64
 }
 
 type spillFile struct {
@@ -117,6 +137,8 @@ func (w *Writer[T]) flushBlock(p int) error {
 
 // spill moves all buffered frames to a new spill file.
 func (w *Writer[T]) spill() error {
+	w.metrics.PeakMemory = max(w.metrics.PeakMemory, w.held)
+	w.metrics.MemoryBytesSpilled += w.held
 	f, err := os.CreateTemp(w.dir, fmt.Sprintf("spill_%d_%d_*.tmp", w.status.ShuffleID, w.status.MapIndex))
 	if err != nil {
 		return fmt.Errorf("shuffle spill: %w", err)
@@ -140,6 +162,7 @@ func (w *Writer[T]) spill() error {
 		w.frames[p].Reset()
 	}
 	w.held = 0
+	w.metrics.DiskBytesSpilled += off
 	if err := bw.Flush(); err != nil {
 		f.Close()
 		return fmt.Errorf("shuffle spill: %w", err)
@@ -153,9 +176,16 @@ func (w *Writer[T]) spill() error {
 // Spills is the number of spill files the writer has made.
 func (w *Writer[T]) Spills() int { return len(w.spills) }
 
+// Metrics returns what the writer measured so far; after Commit, the
+// bytes and records of its output too.
+func (w *Writer[T]) Metrics() WriteMetrics { return w.metrics }
+
 // Commit writes the data and index files and returns the map status. The
 // files appear atomically (written under temporary names, then renamed).
 func (w *Writer[T]) Commit() (*MapStatus, error) {
+	start := time.Now()
+	defer func() { w.metrics.WriteTime += time.Since(start) }()
+	w.metrics.PeakMemory = max(w.metrics.PeakMemory, w.held)
 	base := filepath.Join(w.dir, fmt.Sprintf("shuffle_%d_%d_%d", w.status.ShuffleID, w.status.MapIndex, w.attemptID))
 	dataPath, indexPath := base+".data", base+".index"
 	df, err := os.CreateTemp(w.dir, filepath.Base(base)+".data.*.tmp")
@@ -226,6 +256,7 @@ func (w *Writer[T]) Commit() (*MapStatus, error) {
 		return nil, fmt.Errorf("shuffle commit: %w", err)
 	}
 	w.removeSpills()
+	w.metrics.BytesWritten, w.metrics.RecordsWritten = off, w.status.Records
 	st := w.status
 	st.DataFile, st.IndexFile = dataPath, indexPath
 	return &st, nil

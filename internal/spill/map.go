@@ -71,6 +71,18 @@ type Map[K comparable, V, C any] struct {
 	comp   compress.Codec
 	runs   []string
 	hint   *atomic.Int64
+
+	metrics Metrics
+}
+
+// Metrics is what a Map or Sorter measured, for its task's metrics.
+type Metrics struct {
+	// MemoryBytesSpilled is the estimated in-memory size of what was
+	// spilled; DiskBytesSpilled the bytes written to run files.
+	MemoryBytesSpilled, DiskBytesSpilled int64
+	// PeakMemory is the largest estimated size held in memory, as
+	// observed when spilling or producing output.
+	PeakMemory int64
 }
 
 // NewMap returns an empty map. hash must be the same function in every
@@ -135,6 +147,13 @@ func (m *Map[K, V, C]) Spills() int { return len(m.runs) }
 // Estimate is the estimated memory held.
 func (m *Map[K, V, C]) Estimate() int64 { return m.est }
 
+// Metrics returns what the map measured so far.
+func (m *Map[K, V, C]) Metrics() Metrics {
+	mt := m.metrics
+	mt.PeakMemory = max(mt.PeakMemory, m.est)
+	return mt
+}
+
 func (m *Map[K, V, C]) sorted() []entry[K, C] {
 	es := make([]entry[K, C], 0, len(m.m))
 	for k, c := range m.m {
@@ -147,6 +166,8 @@ func (m *Map[K, V, C]) sorted() []entry[K, C] {
 func (m *Map[K, V, C]) spill() error {
 	es := m.sorted()
 	m.m = make(map[K]C)
+	m.metrics.PeakMemory = max(m.metrics.PeakMemory, m.est)
+	m.metrics.MemoryBytesSpilled += m.est
 	m.est = 0
 	w, err := newRunWriter[entry[K, C]](m.dir, m.comp, m.ec)
 	if err != nil {
@@ -162,6 +183,7 @@ func (m *Map[K, V, C]) spill() error {
 	if err != nil {
 		return err
 	}
+	m.metrics.DiskBytesSpilled += w.written()
 	m.runs = append(m.runs, path)
 	return nil
 }
@@ -171,6 +193,7 @@ func (m *Map[K, V, C]) spill() error {
 // hash order.
 func (m *Map[K, V, C]) Output(emit func(K, C) error) error {
 	defer m.Close()
+	m.metrics.PeakMemory = max(m.metrics.PeakMemory, m.est)
 	if m.hint != nil && len(m.runs) == 0 && int64(len(m.m)) > m.hint.Load() {
 		m.hint.Store(int64(len(m.m)))
 	}

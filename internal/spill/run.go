@@ -45,6 +45,9 @@ func (w *runWriter[T]) add(v *T) error {
 	return nil
 }
 
+// written is the number of bytes the run file holds once finished.
+func (w *runWriter[T]) written() int64 { return w.bw.Written() }
+
 // finish flushes and closes the file, returning its path.
 func (w *runWriter[T]) finish() (string, error) {
 	if len(w.raw) > 0 {

@@ -20,6 +20,8 @@ type Sorter[T any] struct {
 	dir    string
 	comp   compress.Codec
 	runs   []string
+
+	metrics Metrics
 }
 
 // NewSorter returns an empty sorter ordering records by cmp.
@@ -47,8 +49,17 @@ func (s *Sorter[T]) sizeOfZero() int64 {
 // Spills is the number of runs written to disk.
 func (s *Sorter[T]) Spills() int { return len(s.runs) }
 
+// Metrics returns what the sorter measured so far.
+func (s *Sorter[T]) Metrics() Metrics {
+	mt := s.metrics
+	mt.PeakMemory = max(mt.PeakMemory, s.est)
+	return mt
+}
+
 func (s *Sorter[T]) spill() error {
 	slices.SortFunc(s.buf, s.cmp)
+	s.metrics.PeakMemory = max(s.metrics.PeakMemory, s.est)
+	s.metrics.MemoryBytesSpilled += s.est
 	w, err := newRunWriter[T](s.dir, s.comp, s.enc)
 	if err != nil {
 		return err
@@ -63,6 +74,7 @@ func (s *Sorter[T]) spill() error {
 	if err != nil {
 		return err
 	}
+	s.metrics.DiskBytesSpilled += w.written()
 	s.runs = append(s.runs, path)
 	s.buf = nil
 	s.est = 0
@@ -73,6 +85,7 @@ func (s *Sorter[T]) spill() error {
 // the batch is reused after sink returns.
 func (s *Sorter[T]) Output(batchSize int, sink func([]T) error) error {
 	defer s.Close()
+	s.metrics.PeakMemory = max(s.metrics.PeakMemory, s.est)
 	slices.SortFunc(s.buf, s.cmp)
 	if len(s.runs) == 0 {
 		for i := 0; i < len(s.buf); i += batchSize {
