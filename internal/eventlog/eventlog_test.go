@@ -775,3 +775,26 @@ func TestFileName(t *testing.T) {
 		}
 	}
 }
+
+// Logs as Spark 3.5 writes them (fields and events gospark does not model
+// included): a zstd file compressed by the zstd tool, as zstd-jni does, and
+// a rolling directory whose second file has no SparkListenerLogStart.
+func TestReadsSparkLogs(t *testing.T) {
+	for _, path := range []string{"testdata/local-1704067200000.zstd", "testdata/eventlog_v2_local-1704067200000"} {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			r, info := replay(t, path)
+			want := []string{events.NameLogStart, events.NameBlockManagerAdded, events.NameEnvironmentUpdate,
+				events.NameApplicationStart, events.NameJobStart, events.NameStageSubmitted, events.NameTaskStart,
+				events.NameTaskEnd, events.NameStageCompleted, events.NameJobEnd, events.NameApplicationEnd}
+			if !slices.Equal(r.names(), want) {
+				t.Errorf("replayed %v\nwant %v", r.names(), want)
+			}
+			if info.AppID != "local-1704067200000" || !info.Completed || !info.Ended || info.Unknown != 1 {
+				t.Errorf("Info = %+v", info)
+			}
+			if te := r.got[7].(*events.TaskEnd); te.TaskMetrics == nil || te.TaskMetrics.ExecutorRunTime != 250 || te.TaskInfo.FinishTime != 1704067203500 {
+				t.Errorf("task end: %+v", te)
+			}
+		})
+	}
+}
