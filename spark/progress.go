@@ -64,7 +64,7 @@ func (c *consoleProgress) stop() {
 	c.bar.Finish()
 }
 
-func (c *consoleProgress) JobStart(int, []int) {}
+func (c *consoleProgress) JobStart(int, []scheduler.StageInfo) {}
 
 func (c *consoleProgress) JobEnd(int, error) {
 	c.mu.Lock()
@@ -73,29 +73,29 @@ func (c *consoleProgress) JobEnd(int, error) {
 	c.bar.Finish()
 }
 
-func (c *consoleProgress) StageSubmitted(stageID, _ int, numTasks int, _ string) {
+func (c *consoleProgress) StageSubmitted(s scheduler.StageInfo) {
 	c.mu.Lock()
-	c.stages[stageID] = &progress.StageStatus{StageID: stageID, Total: numTasks, Started: time.Now()}
+	c.stages[s.ID] = &progress.StageStatus{StageID: s.ID, Total: s.NumTasks, Started: time.Now()}
 	c.mu.Unlock()
 }
 
-func (c *consoleProgress) StageCompleted(stageID, _ int, _ error) {
+func (c *consoleProgress) StageCompleted(s scheduler.StageInfo, _ error) {
 	c.mu.Lock()
-	delete(c.stages, stageID)
+	delete(c.stages, s.ID)
 	c.mu.Unlock()
 }
 
-func (c *consoleProgress) TaskStart(stageID int, _ *scheduler.Task) {
+func (c *consoleProgress) TaskStart(t *scheduler.Task, _ string) {
 	c.mu.Lock()
-	if s, ok := c.stages[stageID]; ok {
+	if s, ok := c.stages[t.StageID]; ok {
 		s.Active++
 	}
 	c.mu.Unlock()
 }
 
-func (c *consoleProgress) TaskEnd(stageID int, r scheduler.Result) {
+func (c *consoleProgress) TaskEnd(r scheduler.Result) {
 	c.mu.Lock()
-	if s, ok := c.stages[stageID]; ok {
+	if s, ok := c.stages[r.Task.StageID]; ok {
 		s.Active--
 		if r.Err == nil {
 			s.Completed++

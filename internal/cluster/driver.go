@@ -39,6 +39,8 @@ type DriverOptions struct {
 	// OnRegistered and OnLost hear about executors coming and going.
 	OnRegistered func(id string)
 	OnLost       func(id, reason string)
+	// OnBlocks hears of cached partitions an executor stored.
+	OnBlocks func(id string, stored []storage.Stored)
 	// OnSilent hears of an executor declared lost because it stopped
 	// answering (it may still run, and should be killed).
 	OnSilent func(id string)
@@ -76,6 +78,7 @@ type remoteExec struct {
 	blockAddr string
 	pid       int
 	localDir  string
+	maxMemory int64
 	conn      *rpc.Conn
 	lastSeen  time.Time
 	running   map[int64]*runningTask
@@ -102,6 +105,23 @@ type ExecutorSummary struct {
 	PID       int
 	BlockAddr string
 	LocalDir  string
+	Host      string
+	MaxMemory int64
+}
+
+// Executor describes a registered executor, live or gone.
+func (d *Driver) Executor(id string) (ExecutorSummary, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e := d.execs[id]
+	if e == nil {
+		return ExecutorSummary{}, false
+	}
+	return e.summary(), true
+}
+
+func (e *remoteExec) summary() ExecutorSummary {
+	return ExecutorSummary{ID: e.id, Cores: e.cores, PID: e.pid, BlockAddr: e.blockAddr, LocalDir: e.localDir, Host: e.host, MaxMemory: e.maxMemory}
 }
 
 // NewDriver starts listening. Executors may connect as soon as it returns.
@@ -159,7 +179,7 @@ func (d *Driver) Registered() []ExecutorSummary {
 	var out []ExecutorSummary
 	for _, id := range d.order {
 		if e := d.execs[id]; e != nil && !e.gone {
-			out = append(out, ExecutorSummary{ID: id, Cores: e.cores, PID: e.pid, BlockAddr: e.blockAddr, LocalDir: e.localDir})
+			out = append(out, e.summary())
 		}
 	}
 	return out
@@ -292,7 +312,7 @@ func (d *Driver) serve(c net.Conn) {
 	now := time.Now()
 	e := &remoteExec{id: reg.ExecutorID, cores: max(reg.Cores, 1), blockAddr: reg.BlockAddr, pid: reg.PID,
 		localDir: reg.LocalDir, conn: conn, lastSeen: now, running: make(map[int64]*runningTask),
-		closed: make(chan struct{}), host: reg.Host, idleSince: now, registeredAt: now}
+		closed: make(chan struct{}), host: reg.Host, idleSince: now, registeredAt: now, maxMemory: reg.MaxMemory}
 	var service string
 	if d.opts.ShuffleService != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), d.opts.Timeout)
@@ -375,7 +395,7 @@ func (d *Driver) complete(execID string, rt *runningTask, st *statusMsg) {
 		rt.stop()
 	}
 	t := rt.t
-	r := scheduler.Result{Task: t, ExecutorID: execID, Duration: st.Duration}
+	r := scheduler.Result{Task: t, ExecutorID: execID, Duration: st.Duration, Metrics: st.Metrics}
 	switch {
 	case st.Leaving:
 		r.Err = &ExecutorLostError{ExecutorID: execID, Reason: st.Err, Decommissioned: true}
@@ -479,17 +499,20 @@ func (d *Driver) migrated(e *remoteExec, m message) {
 	}
 }
 
-func (d *Driver) addBlocks(exec string, ids []storage.BlockID) {
-	if len(ids) == 0 {
+func (d *Driver) addBlocks(exec string, stored []storage.Stored) {
+	if len(stored) == 0 {
 		return
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, id := range ids {
-		if d.blocks[id] == nil {
-			d.blocks[id] = make(map[string]bool)
+	for _, b := range stored {
+		if d.blocks[b.ID] == nil {
+			d.blocks[b.ID] = make(map[string]bool)
 		}
-		d.blocks[id][exec] = true
+		d.blocks[b.ID][exec] = true
+	}
+	d.mu.Unlock()
+	if d.opts.OnBlocks != nil {
+		d.opts.OnBlocks(exec, stored)
 	}
 }
 

@@ -145,7 +145,8 @@ func RunExecutor(ctx context.Context, opts ExecutorOptions, newRunner func(*Exec
 	go func() { _ = srv.Serve(func(c net.Conn) { serveBlocks(c, opts.Env, &x.leaving, opts.Log) }) }()
 
 	if err := conn.Send(&message{Kind: msgRegister, ExecutorID: opts.ID, Cores: opts.Cores,
-		BlockAddr: bl.Addr().String(), PID: os.Getpid(), LocalDir: opts.Env.LocalDir, Host: opts.Host}); err != nil {
+		BlockAddr: bl.Addr().String(), PID: os.Getpid(), LocalDir: opts.Env.LocalDir, Host: opts.Host,
+		MaxMemory: storageMemory(opts.Env)}); err != nil {
 		return fmt.Errorf("%w: %w", ErrDriverGone, err)
 	}
 	_ = c.SetReadDeadline(time.Now().Add(opts.Timeout))
@@ -253,7 +254,7 @@ func (x *Executor) receive(ctx context.Context, runner Runner, shutdown chan<- s
 
 func (x *Executor) run(ctx context.Context, runner Runner, tm *taskMsg) {
 	tc := &task.Context{TaskID: tm.ID, JobID: tm.JobID, StageID: tm.StageID, StageAttempt: tm.StageAttempt,
-		Partition: tm.Partition, Attempt: tm.Attempt, Kind: task.Kind(tm.Kind), Env: x.env}
+		Partition: tm.Partition, Attempt: tm.Attempt, Kind: task.Kind(tm.Kind), Env: x.env, Metrics: new(task.Metrics)}
 	start := time.Now()
 	st := &statusMsg{}
 	func() {
@@ -298,6 +299,9 @@ func (x *Executor) run(ctx context.Context, runner Runner, tm *taskMsg) {
 		}
 	}
 	st.Duration = time.Since(start)
+	st.Metrics = tc.Metrics.Snapshot()
+	st.Metrics.RunTime = st.Duration
+	st.Metrics.ResultSize = int64(len(st.Value))
 	if x.env.Blocks != nil {
 		st.Blocks = x.env.Blocks.TakeAdded()
 	}
@@ -455,4 +459,13 @@ func dialDriver(ctx context.Context, opts ExecutorOptions) (net.Conn, error) {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// storageMemory is the memory the executor may give cached blocks (Spark's
+// block manager's maximum memory: the unified region).
+func storageMemory(env *task.Env) int64 {
+	if env == nil || env.Memory == nil {
+		return 0
+	}
+	return env.Memory.Usable()
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gospark/gospark/internal/shuffle"
 	"github.com/gospark/gospark/internal/storage"
+	"github.com/gospark/gospark/internal/task"
 )
 
 type msgKind int
@@ -48,6 +49,8 @@ type message struct {
 	BlockAddr  string
 	PID        int
 	LocalDir   string
+	// MaxMemory is the memory the executor may use for cached blocks.
+	MaxMemory int64
 	// Host is the executor's host for the cluster manager (its node on
 	// Kubernetes): the driver finds the shuffle service there.
 	Host string
@@ -138,7 +141,8 @@ type statusMsg struct {
 	Fetch    *fetchFailure
 	Accums   map[int64][]byte
 	Duration time.Duration
-	Blocks   []storage.BlockID // cached partitions stored since the last status
+	Metrics  task.MetricsSnapshot
+	Blocks   []storage.Stored // cached partitions stored since the last status
 	// Leaving: the executor refused the task, it is decommissioning.
 	Leaving bool
 }

@@ -53,7 +53,7 @@ func (l *Local) Wait() { l.wg.Wait() }
 func Run(ctx context.Context, env *task.Env, t *scheduler.Task) (r scheduler.Result) {
 	tc := &task.Context{
 		TaskID: t.ID, JobID: t.JobID, StageID: t.StageID, StageAttempt: t.StageAttempt,
-		Partition: t.Partition, Attempt: t.Attempt, Kind: t.Kind, Env: env,
+		Partition: t.Partition, Attempt: t.Attempt, Kind: t.Kind, Env: env, Metrics: new(task.Metrics),
 	}
 	start := time.Now()
 	r.Task = t
@@ -64,6 +64,8 @@ func Run(ctx context.Context, env *task.Env, t *scheduler.Task) (r scheduler.Res
 			r.Err = &scheduler.PanicError{Value: v, Stack: debug.Stack()}
 		}
 		r.Duration = time.Since(start)
+		r.Metrics = tc.Metrics.Snapshot()
+		r.Metrics.RunTime = r.Duration
 		if r.Err == nil {
 			r.Accums = tc.AccumUpdates()
 		}

@@ -27,7 +27,8 @@ type Stage struct {
 	// Guarded by the DAGScheduler's mu: a shuffle map stage is shared by
 	// every job that needs it, and jobs run on their own goroutines.
 	attempt      int
-	fetchFailure int // consecutive attempts ended by a fetch failure
+	used         bool // attempt has been submitted
+	fetchFailure int  // consecutive attempts ended by a fetch failure
 }
 
 // currentAttempt is the stage's attempt number.
@@ -37,12 +38,26 @@ func (d *DAGScheduler) currentAttempt(s *Stage) int {
 	return s.attempt
 }
 
+// newAttempt is the attempt number of a submission of s: a stage submitted
+// again (its output was lost, or a job needs it recomputed) is a new
+// attempt, as Spark's makeNewStageAttempt.
+func (d *DAGScheduler) newAttempt(s *Stage) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if s.used {
+		s.attempt++
+	}
+	s.used = true
+	return s.attempt
+}
+
 // failAttempt starts the stage's next attempt after a fetch failure and
 // returns the ended attempt and the count of consecutive failed attempts.
 func (d *DAGScheduler) failAttempt(s *Stage) (ended, consecutive int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s.attempt++
+	s.used = false
 	s.fetchFailure++
 	return s.attempt - 1, s.fetchFailure
 }
@@ -217,7 +232,12 @@ type job struct {
 	finished map[int]bool
 	inflight int
 	failed   map[*Stage]bool
+	// open holds the stage attempts submitted to listeners and not yet
+	// reported completed, with the task count each was submitted with.
+	open map[stageAttempt]int
 }
+
+type stageAttempt struct{ stage, attempt int }
 
 // RunJob computes the given partitions of final, calling result in a task
 // for each and onResult (on the caller's goroutine) with its value. It
@@ -245,14 +265,111 @@ func (d *DAGScheduler) RunJob(ctx context.Context, final Node, partitions []int,
 		d: d, id: id, ctx: ctx, final: fs, partitions: partitions, result: result, action: action, onResult: onResult,
 		events: make(chan event, 256), done: make(chan struct{}),
 		waiting: map[*Stage]bool{}, running: map[*Stage]bool{}, pending: map[*Stage]map[int]bool{},
-		finished: map[int]bool{}, failed: map[*Stage]bool{},
+		finished: map[int]bool{}, failed: map[*Stage]bool{}, open: map[stageAttempt]int{},
 	}
 	defer close(j.done)
-	d.listener.JobStart(id, stageIDs(fs))
+	d.listener.JobStart(id, d.jobStages(fs, len(partitions)))
 	d.log.Debug("job started", "job", id, "final_stage", fs.ID, "partitions", len(partitions))
 	err := j.run(cancel)
+	j.closeStages(err)
 	d.listener.JobEnd(id, err)
 	return err
+}
+
+// jobStages describes every stage of final's lineage to listeners, final
+// first, as Spark's JobStart lists them.
+func (d *DAGScheduler) jobStages(final *Stage, numPartitions int) []StageInfo {
+	var out []StageInfo
+	seen := map[int]bool{}
+	var walk func(*Stage)
+	walk = func(s *Stage) {
+		if seen[s.ID] {
+			return
+		}
+		seen[s.ID] = true
+		n := s.Node.NumPartitions()
+		if s == final {
+			n = numPartitions
+		}
+		out = append(out, d.stageInfo(s, d.currentAttempt(s), n))
+		for _, p := range s.Parents {
+			walk(p)
+		}
+	}
+	walk(final)
+	return out
+}
+
+// stageInfo describes an attempt of s.
+func (d *DAGScheduler) stageInfo(s *Stage, attempt, numTasks int) StageInfo {
+	info := StageInfo{ID: s.ID, Attempt: attempt, Name: s.Name(), NumTasks: numTasks, ParentIDs: []int{}}
+	for _, p := range s.Parents {
+		info.ParentIDs = append(info.ParentIDs, p.ID)
+	}
+	seen := map[int64]bool{}
+	var walk func(Node)
+	walk = func(n Node) {
+		if seen[n.ID()] {
+			return
+		}
+		seen[n.ID()] = true
+		ds := DatasetInfo{ID: n.ID(), Name: n.Name(), Partitions: n.NumPartitions(), ParentIDs: []int64{}}
+		if l, ok := n.(Leveled); ok {
+			ds.Level = l.StorageLevel()
+		}
+		for _, dep := range n.Deps() {
+			ds.ParentIDs = append(ds.ParentIDs, dep.Parent.ID())
+		}
+		info.Datasets = append(info.Datasets, ds)
+		for _, dep := range n.Deps() {
+			if dep.Shuffle == nil {
+				walk(dep.Parent)
+			}
+		}
+	}
+	walk(s.Node)
+	return info
+}
+
+// stageEnded tells listeners that a submitted stage attempt ended, once.
+func (j *job) stageEnded(s *Stage, attempt int, err error) {
+	key := stageAttempt{s.ID, attempt}
+	n, ok := j.open[key]
+	if !ok {
+		return
+	}
+	delete(j.open, key)
+	j.d.listener.StageCompleted(j.d.stageInfo(s, attempt, n), err)
+}
+
+// closeStages ends the stage attempts still open when the job ends: the
+// final stage's when the job succeeded, failed ones otherwise.
+func (j *job) closeStages(err error) {
+	if len(j.open) == 0 {
+		return
+	}
+	stages := map[int]*Stage{j.final.ID: j.final}
+	j.d.mu.Lock()
+	for _, s := range j.d.shuffleStages {
+		stages[s.ID] = s
+	}
+	j.d.mu.Unlock()
+	cause := err
+	if cause == nil {
+		cause = fmt.Errorf("job %d ended before the stage completed", j.id)
+	}
+	for _, key := range slices.SortedFunc(maps.Keys(j.open), func(a, b stageAttempt) int { return a.stage - b.stage }) {
+		s := stages[key.stage]
+		if s == nil {
+			delete(j.open, key)
+			continue
+		}
+		if err == nil && s == j.final {
+			j.stageEnded(s, key.attempt, nil)
+			continue
+		}
+		j.stageEnded(s, key.attempt, cause)
+	}
 }
 
 // ActiveShuffles lists the shuffles that running jobs read or write.
@@ -281,24 +398,6 @@ func stageShuffles(s *Stage) []int64 {
 		if s.Shuffle != nil {
 			ids = append(ids, s.Shuffle.ID)
 		}
-		for _, p := range s.Parents {
-			walk(p)
-		}
-	}
-	walk(s)
-	return ids
-}
-
-func stageIDs(s *Stage) []int {
-	seen := map[int]bool{}
-	var ids []int
-	var walk func(*Stage)
-	walk = func(s *Stage) {
-		if seen[s.ID] {
-			return
-		}
-		seen[s.ID] = true
-		ids = append(ids, s.ID)
 		for _, p := range s.Parents {
 			walk(p)
 		}
@@ -400,7 +499,7 @@ func (j *job) submitTasks(s *Stage) error {
 			}
 		}
 	}
-	attempt := j.d.currentAttempt(s)
+	attempt := j.d.newAttempt(s)
 	tasks := make([]*Task, len(parts))
 	for i, p := range parts {
 		pend[p] = true
@@ -408,15 +507,13 @@ func (j *job) submitTasks(s *Stage) error {
 			Node: s.Node, Shuffle: s.Shuffle, Action: action}
 	}
 	j.inflight += len(tasks)
-	j.d.listener.StageSubmitted(s.ID, attempt, len(tasks), s.Name())
+	j.open[stageAttempt{s.ID, attempt}] = len(tasks)
+	j.d.listener.StageSubmitted(j.d.stageInfo(s, attempt, len(tasks)))
 	j.d.log.Info("stage submitted", "job", j.id, "stage", s.ID, "attempt", attempt, "tasks", len(tasks), "name", s.Name())
-	stageID := s.ID
 	j.d.tasks.Submit(j.ctx, tasks,
-		func(t *Task) { j.d.listener.TaskStart(stageID, t) },
-		func(r Result) {
-			j.d.listener.TaskEnd(stageID, r)
-			j.send(event{result: &r})
-		})
+		j.d.listener.TaskStart,
+		j.d.listener.TaskEnd,
+		func(r Result) { j.send(event{result: &r}) })
 	return nil
 }
 
@@ -463,7 +560,9 @@ func (j *job) handle(r *Result) error {
 		if j.running[s] && len(j.pending[s]) == 0 {
 			delete(j.running, s)
 			if s.Shuffle != nil && len(j.d.tracker.Missing(s.Shuffle.ID, s.Node.NumPartitions())) > 0 {
-				// Some output was lost while the stage ran: run it again.
+				// Some output was lost while the stage ran: run it again,
+				// as a new attempt.
+				j.stageEnded(s, t.StageAttempt, nil)
 				return j.submit(s)
 			}
 			if s.Shuffle != nil {
@@ -479,7 +578,7 @@ func (j *job) handle(r *Result) error {
 			"task", t.Name(), "shuffle", ff.ShuffleID, "map", ff.MapIndex, "executor", ff.ExecutorID, "error", ff.Err)
 		delete(j.running, s)
 		ended, consecutive := j.d.failAttempt(s)
-		j.d.listener.StageCompleted(s.ID, ended, r.Err)
+		j.stageEnded(s, ended, r.Err)
 		if consecutive >= j.d.maxAttempts {
 			return &StageFailedError{StageID: s.ID, Attempts: consecutive, Err: r.Err}
 		}
@@ -517,7 +616,7 @@ func (j *job) handle(r *Result) error {
 		if j.ctx.Err() != nil {
 			return fmt.Errorf("job %d cancelled: %w", j.id, context.Cause(j.ctx))
 		}
-		j.d.listener.StageCompleted(s.ID, j.d.currentAttempt(s), r.Err)
+		j.stageEnded(s, j.d.currentAttempt(s), r.Err)
 		return r.Err
 	}
 }
@@ -541,7 +640,7 @@ func (j *job) stageDone(s *Stage) error {
 	s.fetchFailure = 0
 	attempt := s.attempt
 	j.d.mu.Unlock()
-	j.d.listener.StageCompleted(s.ID, attempt, nil)
+	j.stageEnded(s, attempt, nil)
 	for w := range j.waiting {
 		if len(j.d.missingParents(w)) == 0 {
 			delete(j.waiting, w)

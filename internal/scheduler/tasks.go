@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gospark/gospark/internal/shuffle"
 )
@@ -29,7 +30,9 @@ type queued struct {
 	t        *Task
 	failures int
 	report   func(Result)
-	onStart  func(*Task)
+	onStart  func(*Task, string)
+	onEnd    func(Result)
+	launched time.Time
 }
 
 // NewTaskScheduler returns a scheduler over backend; a task is retried until
@@ -46,11 +49,14 @@ func (s *TaskScheduler) NewTaskID() int64 { return s.nextID.Add(1) - 1 }
 
 // Submit queues tasks. report receives each task's final outcome: its
 // success, a fetch failure, cancellation, or the error of its last attempt
-// wrapped in a *TaskFailedError. onStart hears of every attempt launched.
-func (s *TaskScheduler) Submit(ctx context.Context, tasks []*Task, onStart func(*Task), report func(Result)) {
+// wrapped in a *TaskFailedError. onStart hears of every attempt launched
+// and the executor it runs on; onEnd of every attempt that ended (including
+// failed attempts that are retried), before report hears of the task's final
+// outcome.
+func (s *TaskScheduler) Submit(ctx context.Context, tasks []*Task, onStart func(*Task, string), onEnd, report func(Result)) {
 	s.mu.Lock()
 	for _, t := range tasks {
-		s.queue = append(s.queue, &queued{ctx: ctx, t: t, report: report, onStart: onStart})
+		s.queue = append(s.queue, &queued{ctx: ctx, t: t, report: report, onStart: onStart, onEnd: onEnd})
 	}
 	s.mu.Unlock()
 	// A cancelled job's queued tasks are reported even when no slot ever
@@ -128,7 +134,8 @@ func (s *TaskScheduler) dispatch() {
 		q.report(Result{Task: q.t, Err: q.ctx.Err()})
 	}
 	for _, l := range todo {
-		l.q.onStart(l.q.t)
+		l.q.launched = time.Now()
+		l.q.onStart(l.q.t, l.exec)
 		s.backend.Launch(l.q.ctx, l.exec, l.q.t, func(r Result) { s.finished(l.exec, l.q, r) })
 	}
 }
@@ -141,6 +148,8 @@ func (s *TaskScheduler) finished(exec string, q *queued, r Result) {
 	s.mu.Unlock()
 	r.Task = q.t
 	r.ExecutorID = exec
+	r.Launched = q.launched
+	q.onEnd(r)
 	var ff *shuffle.FetchFailedError
 	switch {
 	case r.Err == nil, q.ctx.Err() != nil, errors.As(r.Err, &ff):

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gospark/gospark/internal/storage"
 	"github.com/gospark/gospark/internal/task"
 )
 
@@ -88,6 +89,10 @@ type Result struct {
 	Err        error
 	Accums     map[int64]any
 	Duration   time.Duration
+	// Launched is when the attempt was handed to its executor (zero for a
+	// task dropped before it started); Metrics what it measured.
+	Launched time.Time
+	Metrics  task.MetricsSnapshot
 }
 
 // ExecutorInfo describes an executor able to run tasks.
@@ -103,26 +108,95 @@ type Backend interface {
 	DefaultParallelism() int
 }
 
+// StageInfo describes one attempt of a stage to listeners.
+type StageInfo struct {
+	ID        int
+	Attempt   int
+	Name      string
+	NumTasks  int // tasks of this attempt; for a stage not yet submitted, its partitions
+	ParentIDs []int
+	// Datasets lists the stage's lineage inside the stage (narrow
+	// dependencies), the stage's own dataset first.
+	Datasets []DatasetInfo
+}
+
+// DatasetInfo describes a dataset of a stage's lineage.
+type DatasetInfo struct {
+	ID         int64
+	Name       string
+	Partitions int
+	ParentIDs  []int64
+	Level      storage.Level // storage.None unless the dataset is cached
+}
+
+// Leveled is implemented by nodes that can be cached.
+type Leveled interface {
+	StorageLevel() storage.Level
+}
+
 // Listener hears about jobs, stages and tasks (progress bar, logs, UI).
-// Calls come from the scheduler's goroutines and must not block.
+// Calls come from the scheduler's goroutines and must not block. Every
+// StageSubmitted is followed by one StageCompleted for the same attempt
+// (err set when the attempt failed or its job ended first); TaskEnd
+// follows TaskStart for every launched attempt, failed ones that are
+// retried included.
 type Listener interface {
-	JobStart(jobID int, stageIDs []int)
+	JobStart(jobID int, stages []StageInfo)
 	JobEnd(jobID int, err error)
-	StageSubmitted(stageID, attempt, numTasks int, name string)
-	StageCompleted(stageID, attempt int, err error)
-	TaskStart(stageID int, t *Task)
-	TaskEnd(stageID int, r Result)
+	StageSubmitted(s StageInfo)
+	StageCompleted(s StageInfo, err error)
+	TaskStart(t *Task, executorID string)
+	TaskEnd(r Result)
 }
 
 // NopListener ignores everything.
 type NopListener struct{}
 
-func (NopListener) JobStart(int, []int)                  {}
-func (NopListener) JobEnd(int, error)                    {}
-func (NopListener) StageSubmitted(int, int, int, string) {}
-func (NopListener) StageCompleted(int, int, error)       {}
-func (NopListener) TaskStart(int, *Task)                 {}
-func (NopListener) TaskEnd(int, Result)                  {}
+func (NopListener) JobStart(int, []StageInfo)       {}
+func (NopListener) JobEnd(int, error)               {}
+func (NopListener) StageSubmitted(StageInfo)        {}
+func (NopListener) StageCompleted(StageInfo, error) {}
+func (NopListener) TaskStart(*Task, string)         {}
+func (NopListener) TaskEnd(Result)                  {}
+
+// Listeners calls each listener in turn.
+type Listeners []Listener
+
+func (ls Listeners) JobStart(id int, st []StageInfo) {
+	for _, l := range ls {
+		l.JobStart(id, st)
+	}
+}
+
+func (ls Listeners) JobEnd(id int, err error) {
+	for _, l := range ls {
+		l.JobEnd(id, err)
+	}
+}
+
+func (ls Listeners) StageSubmitted(s StageInfo) {
+	for _, l := range ls {
+		l.StageSubmitted(s)
+	}
+}
+
+func (ls Listeners) StageCompleted(s StageInfo, err error) {
+	for _, l := range ls {
+		l.StageCompleted(s, err)
+	}
+}
+
+func (ls Listeners) TaskStart(t *Task, exec string) {
+	for _, l := range ls {
+		l.TaskStart(t, exec)
+	}
+}
+
+func (ls Listeners) TaskEnd(r Result) {
+	for _, l := range ls {
+		l.TaskEnd(r)
+	}
+}
 
 // TaskFailedError ends a job whose task failed spark.task.maxFailures times.
 type TaskFailedError struct {

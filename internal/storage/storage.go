@@ -69,12 +69,20 @@ type Manager struct {
 
 	mu     sync.Mutex
 	blocks map[BlockID]*Block
-	added  []BlockID // stored since the last TakeAdded
+	added  []Stored // stored since the last TakeAdded
+}
+
+// Stored is a block as it was stored: in memory or on disk, and its size
+// (in memory: the estimated size of its records; on disk: the file's).
+type Stored struct {
+	ID   BlockID
+	Disk bool
+	Size int64
 }
 
 // TakeAdded returns the blocks stored since the last call, for an executor
 // to report to the driver.
-func (m *Manager) TakeAdded() []BlockID {
+func (m *Manager) TakeAdded() []Stored {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	a := m.added
@@ -133,7 +141,7 @@ func (m *Manager) PutMemory(id BlockID, value any, size, count int64, encode fun
 		m.drop(old)
 	}
 	m.blocks[id] = &Block{Value: value, Size: size, Count: count, Encode: encode}
-	m.added = append(m.added, id)
+	m.added = append(m.added, Stored{ID: id, Size: size})
 }
 
 // DiskPath is where a block's file goes.
@@ -153,7 +161,7 @@ func (m *Manager) PutDisk(id BlockID, path string, size, count int64) {
 		m.drop(old)
 	}
 	m.blocks[id] = &Block{Path: path, Size: size, Count: count}
-	m.added = append(m.added, id)
+	m.added = append(m.added, Stored{ID: id, Disk: true, Size: size})
 }
 
 // Remove drops every block of a dataset (unpersist).
