@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,9 +27,10 @@ import (
 const logLines = 20
 
 // Create sends the plan's objects: the driver pod first, then the pod
-// steps' objects (Service, ConfigMaps, Secrets) in step order, owned by it
-// (deleted with it). When any of them fails, the driver pod is deleted
-// again, so nothing is left behind.
+// steps' objects (Services, ConfigMaps, Secrets) in step order, owned by
+// it (deleted with it); p.Driver and p.Objects become what the API server
+// made. When any of them fails, the driver pod is deleted again, so
+// nothing is left behind.
 func Create(ctx context.Context, cs kubernetes.Interface, p *Plan) error {
 	driver, err := cs.CoreV1().Pods(p.Namespace).Create(ctx, p.Driver, metav1.CreateOptions{})
 	if err != nil {
@@ -35,39 +38,109 @@ func Create(ctx context.Context, cs kubernetes.Interface, p *Plan) error {
 	}
 	owner := metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: driver.Name, UID: driver.UID, Controller: new(true)}
 	p.Driver = driver
-	for _, obj := range p.Objects {
-		if kind, name, err := createOwned(ctx, cs, p.Namespace, obj, owner); err != nil {
+	for i, obj := range p.Objects {
+		created, kind, name, err := createOwned(ctx, cs, p.Namespace, obj, owner)
+		if err != nil {
 			cause := fmt.Errorf("creating %s %s: %w", kind, name, err)
 			if err := deleteDriver(ctx, cs, p.Namespace, driver.Name); err != nil {
 				return fmt.Errorf("%w (and deleting driver pod %s again failed: %w)", cause, driver.Name, err)
 			}
 			return cause
 		}
+		p.Objects[i] = created // as the API server made it (a node port, ...)
 	}
 	return nil
 }
 
 // createOwned creates one of the driver's objects with owner as its owner,
-// returning its kind and name for messages.
-func createOwned(ctx context.Context, cs kubernetes.Interface, ns string, obj runtime.Object, owner metav1.OwnerReference) (kind, name string, err error) {
+// returning the object the API server made, and its kind and name for
+// messages.
+func createOwned(ctx context.Context, cs kubernetes.Interface, ns string, obj runtime.Object, owner metav1.OwnerReference) (created runtime.Object, kind, name string, err error) {
 	core := cs.CoreV1()
 	opts := metav1.CreateOptions{}
 	switch o := obj.(type) {
 	case *corev1.Service:
 		o.OwnerReferences = []metav1.OwnerReference{owner}
-		_, err = core.Services(ns).Create(ctx, o, opts)
-		return "service", o.Name, err
+		c, err := core.Services(ns).Create(ctx, o, opts)
+		return c, "service", o.Name, err
 	case *corev1.ConfigMap:
 		o.OwnerReferences = []metav1.OwnerReference{owner}
-		_, err = core.ConfigMaps(ns).Create(ctx, o, opts)
-		return "config map", o.Name, err
+		c, err := core.ConfigMaps(ns).Create(ctx, o, opts)
+		return c, "config map", o.Name, err
 	case *corev1.Secret:
 		o.OwnerReferences = []metav1.OwnerReference{owner}
-		_, err = core.Secrets(ns).Create(ctx, o, opts)
-		return "secret", o.Name, err
+		c, err := core.Secrets(ns).Create(ctx, o, opts)
+		return c, "secret", o.Name, err
 	default:
-		return fmt.Sprintf("%T", obj), "", fmt.Errorf("launch: no way to create a %T", obj)
+		return nil, fmt.Sprintf("%T", obj), "", fmt.Errorf("launch: no way to create a %T", obj)
 	}
+}
+
+// ReportUI prints where the driver's UI of a created plan is, when it has
+// one (spark.ui.enabled): the kubectl port-forward command that reaches
+// it, and with spark.kubernetes.driver.service.exposeUiPort the URL of
+// its NodePort Service on a node (the API server chose the node port when
+// the Service was created).
+func ReportUI(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer) {
+	if !p.DriverConf.Bool("spark.ui.enabled") {
+		return
+	}
+	port := p.DriverConf.Int("spark.ui.port")
+	fmt.Fprintf(out, "Driver UI: kubectl port-forward -n %s %s %d:%d, then http://localhost:%d\n", p.Namespace, p.Driver.Name, port, port, port)
+	for _, o := range p.Objects {
+		svc, ok := o.(*corev1.Service)
+		if !ok || svc.Name != pods.UIService(p.Prefix) {
+			continue
+		}
+		for _, sp := range svc.Spec.Ports {
+			if sp.Name != pods.UIPortName || sp.NodePort == 0 {
+				continue
+			}
+			host, err := nodeAddress(ctx, cs)
+			if err != nil {
+				fmt.Fprintf(out, "Driver UI on every node: http://<node>:%d (service %s; no node's address: %v)\n", sp.NodePort, svc.Name, err)
+				continue
+			}
+			fmt.Fprintf(out, "Driver UI on every node: http://%s (service %s)\n", net.JoinHostPort(host, strconv.Itoa(int(sp.NodePort))), svc.Name)
+		}
+	}
+}
+
+// nodeAddress is the address of a node that is Ready, its external
+// address rather than its internal one, for a NodePort URL.
+func nodeAddress(ctx context.Context, cs kubernetes.Interface) (string, error) {
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", fmt.Errorf("listing nodes: %w", err)
+	}
+	best := ""
+	for _, n := range nodes.Items {
+		ready := false
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				ready = true
+			}
+		}
+		if !ready {
+			continue
+		}
+		for _, want := range []corev1.NodeAddressType{corev1.NodeExternalIP, corev1.NodeInternalIP} {
+			for _, a := range n.Status.Addresses {
+				if a.Type == want && a.Address != "" {
+					if want == corev1.NodeExternalIP {
+						return a.Address, nil
+					}
+					if best == "" {
+						best = a.Address
+					}
+				}
+			}
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("no ready node has an address")
+	}
+	return best, nil
 }
 
 // Submit stages the dependencies (Plan.Stage), creates the plan's objects and, when the plan waits, follows the
@@ -84,6 +157,7 @@ func Submit(ctx context.Context, cs kubernetes.Interface, p *Plan, conf *config.
 		return 1, err
 	}
 	fmt.Fprintf(out, "Created driver pod %s in namespace %s (application %s, id %s)\n", p.Driver.Name, p.Namespace, p.AppName, p.AppID)
+	ReportUI(ctx, cs, p, out)
 	if !p.Wait {
 		fmt.Fprintf(out, "Not waiting for the application (spark.kubernetes.submission.waitAppCompletion=false). Submission ID: %s\n", p.SubmissionID())
 		return 0, nil

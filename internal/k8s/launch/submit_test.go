@@ -126,3 +126,67 @@ func TestCreateRollsBack(t *testing.T) {
 		t.Errorf("error %v, tried %q", err, tried)
 	}
 }
+
+// Once the driver pod is created, submit says how to reach its UI: the
+// port-forward line, and with exposeUiPort the NodePort Service's URL on
+// a ready node, with the node port the API server chose.
+func TestReportUI(t *testing.T) {
+	ctx := context.Background()
+	node := func(name string, ready corev1.ConditionStatus, addrs ...corev1.NodeAddress) *corev1.Node {
+		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{
+			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready}}, Addresses: addrs}}
+	}
+	internal := func(ip string) corev1.NodeAddress { return corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip} }
+	for _, tc := range []struct {
+		name  string
+		kv    []string
+		nodes []runtime.Object
+		want  []string // the lines after "Created driver pod"
+	}{
+		{"default", nil, nil, []string{"Driver UI: kubectl port-forward -n jobs %s-driver 4040:4040, then http://localhost:4040"}},
+		{"port", []string{"spark.ui.port", "4050"}, nil, []string{"Driver UI: kubectl port-forward -n jobs %s-driver 4050:4050, then http://localhost:4050"}},
+		{"disabled", []string{"spark.ui.enabled", "false", "spark.kubernetes.driver.service.exposeUiPort", "true"}, nil, nil},
+		{"exposed", []string{"spark.kubernetes.driver.service.exposeUiPort", "true"},
+			[]runtime.Object{node("down", corev1.ConditionFalse, internal("10.0.0.9")), node("up", corev1.ConditionTrue, internal("10.0.0.2"))},
+			[]string{"Driver UI: kubectl port-forward -n jobs %s-driver 4040:4040, then http://localhost:4040",
+				"Driver UI on every node: http://10.0.0.2:31234 (service %s-ui-svc)"}},
+		{"exposed without nodes", []string{"spark.kubernetes.driver.service.exposeUiPort", "true"}, nil,
+			[]string{"Driver UI: kubectl port-forward -n jobs %s-driver 4040:4040, then http://localhost:4040",
+				"Driver UI on every node: http://<node>:31234 (service %s-ui-svc; no node's address: no ready node has an address)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := NewPlan(conf(t, append([]string{"spark.kubernetes.namespace", "jobs", "spark.kubernetes.submission.waitAppCompletion", "false"}, tc.kv...)...),
+				"local:///app", nil, launched)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs := fake.NewClientset(tc.nodes...)
+			// The API server picks a NodePort Service's node port.
+			cs.PrependReactor("create", "services", func(a k8stesting.Action) (bool, runtime.Object, error) {
+				svc := a.(k8stesting.CreateAction).GetObject().(*corev1.Service)
+				if svc.Spec.Type == corev1.ServiceTypeNodePort {
+					for i := range svc.Spec.Ports {
+						svc.Spec.Ports[i].NodePort = 31234
+					}
+				}
+				return false, nil, nil
+			})
+			var out strings.Builder
+			if code, err := Submit(ctx, cs, p, p.DriverConf, &out); err != nil || code != 0 {
+				t.Fatalf("submit: %d, %v", code, err)
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			if len(lines) < 2 || !strings.HasPrefix(lines[0], "Created driver pod") {
+				t.Fatalf("output:\n%s", out.String())
+			}
+			var want []string
+			for _, w := range tc.want {
+				want = append(want, strings.ReplaceAll(w, "%s", p.Prefix))
+			}
+			// Then the line saying submit does not wait.
+			if got := lines[1 : len(lines)-1]; !slices.Equal(got, want) {
+				t.Errorf("output:\n%s\nwant the lines\n%s", out.String(), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
