@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 
@@ -61,6 +62,27 @@ type ShuffleServices interface {
 	// why there is none (no pod with the labels on that node, ...).
 	ShuffleService(ctx context.Context, executorID, host string) (string, error)
 }
+
+// Logs is implemented by managers that can show an executor's log, for
+// the UI's Executors page: local-cluster keeps each executor process's
+// output in a file, and on Kubernetes it is the log of the executor's pod.
+// The log is the executor's stdout and stderr together (the UI's stdout
+// and stderr links may both show it).
+type Logs interface {
+	// ExecutorLog returns the end of executor id's log: at most its last
+	// LogTail bytes. The error wraps ErrNoLog when there is no log to show
+	// (an unknown executor, or one whose process or pod is gone with its
+	// log), and says why.
+	ExecutorLog(ctx context.Context, executorID string) (io.ReadCloser, error)
+}
+
+// LogTail is the most of an executor's log Logs.ExecutorLog returns: its
+// last MiB.
+const LogTail = 1 << 20
+
+// ErrNoLog is wrapped by Logs.ExecutorLog's error when the executor has
+// no log to show.
+var ErrNoLog = errors.New("clustermgr: no log for this executor")
 
 // App is what a manager starts executors for.
 type App struct {

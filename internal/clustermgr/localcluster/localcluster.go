@@ -3,9 +3,13 @@
 // as Spark's local-cluster master does with its workers, replaces those
 // that end while the application runs (up to a bound), and removes what
 // executors killed before they could clean up left in spark.local.dir.
+// Each executor's stdout and stderr go to the driver's stderr and to a
+// file, executor-<id>.log in gospark-<app>-logs under spark.local.dir,
+// which the UI shows (clustermgr.Logs) until the application stops.
 package localcluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,11 +61,14 @@ func LocalDirBase(conf *config.Conf) string {
 // Options configure a Manager.
 type Options struct {
 	// LocalDir is where executors make their local directories
-	// (gospark-<app>-exec-<id>-*), removed when the manager stops.
+	// (gospark-<app>-exec-<id>-*) and where the manager keeps their logs
+	// (gospark-<app>-logs), removed when the manager stops (the system's
+	// temporary directory when empty).
 	LocalDir string
 	// MaxRelaunches bounds how many ended executors are replaced.
 	MaxRelaunches int
-	// Output receives the executors' stdout and stderr (default stderr).
+	// Output receives the executors' stdout and stderr (default stderr),
+	// besides their log files.
 	Output io.Writer
 	Log    *slog.Logger
 	// ShuffleService runs an external shuffle service process (a process
@@ -80,6 +87,7 @@ type proc struct {
 	registered bool
 	retiring   bool // decommissioned or killed on purpose: not an event
 	done       chan struct{}
+	log        *os.File // its log file (nil without one), closed once it exited
 }
 
 // Manager runs executor processes. It implements clustermgr.Manager.
@@ -96,6 +104,9 @@ type Manager struct {
 	stopping   bool
 	fatal      bool
 	wg         sync.WaitGroup
+	// logs is the directory of the executors' log files ("" when it could
+	// not be made).
+	logs string
 
 	// The shuffle service: its listener (kept here so that a restarted
 	// service has the same address), directory and process.
@@ -104,6 +115,12 @@ type Manager struct {
 	serviceProc *exec.Cmd
 	serviceWg   sync.WaitGroup
 }
+
+var (
+	_ clustermgr.Manager         = (*Manager)(nil)
+	_ clustermgr.ShuffleServices = (*Manager)(nil)
+	_ clustermgr.Logs            = (*Manager)(nil)
+)
 
 // New makes a manager; Start launches the executors.
 func New(opts Options) *Manager {
@@ -125,8 +142,14 @@ func (m *Manager) Start(ctx context.Context, app clustermgr.App) error {
 			return fmt.Errorf("localcluster: finding this program to start executors: %w", err)
 		}
 	}
+	logs := filepath.Join(m.localDir(), "gospark-"+app.Launch.AppID+"-logs")
+	if err := os.MkdirAll(logs, 0o700); err != nil {
+		// The executors run all the same; the UI shows no log.
+		m.opts.Log.Warn("executor logs will not be kept", "dir", logs, "error", err)
+		logs = ""
+	}
 	m.mu.Lock()
-	m.app, m.exe, m.target = app, exe, app.Instances
+	m.app, m.exe, m.target, m.logs = app, exe, app.Instances, logs
 	m.mu.Unlock()
 	if m.opts.ShuffleService {
 		if err := m.startService(); err != nil {
@@ -162,18 +185,24 @@ func (m *Manager) launch(ctx context.Context) error {
 	if m.serviceDir != "" {
 		cmd.Env = append(cmd.Env, launch.EnvShuffleDir+"="+m.serviceDir, launch.EnvHost+"=localhost")
 	}
-	cmd.Stdout = m.opts.Output
-	cmd.Stderr = m.opts.Output
+	logFile, out := m.openLog(id)
+	// One writer for both: one pipe, so the log keeps the order in which
+	// the executor wrote.
+	cmd.Stdout, cmd.Stderr = out, out
 	// The executor also exits when its connection to the driver ends;
 	// this covers a driver killed with SIGKILL before it connected.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := ctx.Err(); err != nil {
+	err := ctx.Err()
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
+		if logFile != nil {
+			logFile.Close()
+		}
 		return fmt.Errorf("localcluster: starting executor %s: %w", id, err)
 	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("localcluster: starting executor %s: %w", id, err)
-	}
-	p := &proc{id: id, cmd: cmd, done: make(chan struct{})}
+	p := &proc{id: id, cmd: cmd, done: make(chan struct{}), log: logFile}
 	m.procs[id] = p
 	m.opts.Log.Info("executor process started", "executor", id, "pid", cmd.Process.Pid)
 	m.wg.Add(1)
@@ -184,7 +213,12 @@ func (m *Manager) launch(ctx context.Context) error {
 // wait follows one process until it exits, then reports and replaces it.
 func (m *Manager) wait(p *proc) {
 	defer m.wg.Done()
-	err := p.cmd.Wait()
+	err := p.cmd.Wait() // and its output is copied
+	if p.log != nil {
+		if cerr := p.log.Close(); cerr != nil {
+			m.opts.Log.Warn("executor log", "executor", p.id, "error", cerr)
+		}
+	}
 	close(p.done)
 	status := "exit status 0"
 	if err != nil {
@@ -364,29 +398,133 @@ func (m *Manager) Stop(ctx context.Context) error {
 }
 
 // removeLocalDirs removes what executors that died without cleaning up
-// left in the local directory; only directories named for this
-// application's executors are touched.
+// left in the local directory, and the executors' logs; only directories
+// named for this application's executors are touched.
 func (m *Manager) removeLocalDirs() error {
 	m.mu.Lock()
-	appID := m.app.Launch.AppID
+	appID, logs := m.app.Launch.AppID, m.logs
 	m.mu.Unlock()
-	if m.opts.LocalDir == "" || appID == "" {
-		return nil
-	}
-	dirs, err := filepath.Glob(filepath.Join(m.opts.LocalDir, "gospark-"+appID+"-exec-*"))
-	if err != nil {
-		return fmt.Errorf("localcluster: %w", err)
-	}
 	var errs []error
-	for _, d := range dirs {
-		if err := os.RemoveAll(d); err != nil {
+	if logs != "" {
+		if err := os.RemoveAll(logs); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	if m.opts.LocalDir != "" && appID != "" {
+		dirs, err := filepath.Glob(filepath.Join(m.opts.LocalDir, "gospark-"+appID+"-exec-*"))
+		if err != nil {
+			return fmt.Errorf("localcluster: %w", err)
+		}
+		for _, d := range dirs {
+			if err := os.RemoveAll(d); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("localcluster: removing executors' local directories: %w", err)
+		return fmt.Errorf("localcluster: removing executors' local directories and logs: %w", err)
 	}
 	return nil
+}
+
+// localDir is Options.LocalDir, or the system's temporary directory.
+func (m *Manager) localDir() string {
+	if m.opts.LocalDir != "" {
+		return m.opts.LocalDir
+	}
+	return os.TempDir()
+}
+
+// logName is the file of executor id's log in the logs directory.
+func logName(id string) string { return "executor-" + id + ".log" }
+
+// openLog opens executor id's log file, and returns it with the writer
+// its output goes to: Output and the file. Without a file (its directory
+// or the file could not be made) the writer is Output alone. The caller
+// holds m.mu.
+func (m *Manager) openLog(id string) (*os.File, io.Writer) {
+	if m.logs == "" {
+		return nil, m.opts.Output
+	}
+	f, err := os.OpenFile(filepath.Join(m.logs, logName(id)), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		m.opts.Log.Warn("executor log will not be kept", "executor", id, "error", err)
+		return nil, m.opts.Output
+	}
+	return f, &tee{out: m.opts.Output, file: f, log: m.opts.Log, id: id}
+}
+
+// tee writes an executor's output to Output and to its log file. It never
+// fails: a write error would stop the copying and leave the executor
+// writing to a pipe nobody reads. A file that fails is given up (said
+// once). One goroutine writes (os/exec copies stdout and stderr together
+// when they are the same writer).
+type tee struct {
+	out  io.Writer
+	file *os.File
+	log  *slog.Logger
+	id   string
+}
+
+func (t *tee) Write(b []byte) (int, error) {
+	_, _ = t.out.Write(b)
+	if t.file != nil {
+		if _, err := t.file.Write(b); err != nil {
+			t.log.Warn("executor log: no more output is kept", "executor", t.id, "error", err)
+			t.file = nil
+		}
+	}
+	return len(b), nil
+}
+
+// ExecutorLog implements clustermgr.Logs: the last clustermgr.LogTail
+// bytes of executor id's output (from its first whole line), whether the
+// executor still runs or not, until Stop removes the logs.
+func (m *Manager) ExecutorLog(_ context.Context, executorID string) (io.ReadCloser, error) {
+	m.mu.Lock()
+	logs, next := m.logs, m.next
+	m.mu.Unlock()
+	n, err := strconv.Atoi(executorID)
+	switch {
+	case err != nil || n < 1 || n > next || strconv.Itoa(n) != executorID:
+		return nil, fmt.Errorf("%w: no executor %q was started", clustermgr.ErrNoLog, executorID)
+	case logs == "":
+		return nil, fmt.Errorf("%w: executor %s: executor logs are not kept (see the driver's log)", clustermgr.ErrNoLog, executorID)
+	}
+	b, err := readTail(filepath.Join(logs, logName(executorID)), clustermgr.LogTail)
+	if errors.Is(err, os.ErrNotExist) {
+		// Removed by Stop.
+		return nil, fmt.Errorf("%w: executor %s: the application stopped and its executors' logs were removed", clustermgr.ErrNoLog, executorID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("localcluster: executor %s's log: %w", executorID, err)
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// readTail reads at most the last n bytes of a file; when that is not the
+// whole file, it starts after the first newline in them (a whole line).
+func readTail(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	off := max(st.Size()-n, 0)
+	b, err := io.ReadAll(io.NewSectionReader(f, off, n))
+	if err != nil {
+		return nil, err
+	}
+	if off > 0 {
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	return b, nil
 }
 
 // startService starts the shuffle service process on a listener this

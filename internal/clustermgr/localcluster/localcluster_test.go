@@ -26,8 +26,9 @@ import (
 // TestMain lets the test binary be the executors: started by a Manager
 // with the launch contract, it does what its first argument says.
 //
-//	sleep <addr>  make its local directory, tell the test at addr who it
-//	              is, then wait until killed (or the test is gone)
+//	sleep <addr>  make its local directory, print "executor <id> on
+//	              stdout" and "... on stderr", tell the test at addr who
+//	              it is, then wait until killed (or the test is gone)
 //	exit3         exit with status 3 at once
 func TestMain(m *testing.M) {
 	if launch.IsExecutor() {
@@ -67,6 +68,9 @@ func executor(args []string) int {
 		if err := os.WriteFile(filepath.Join(dir, "block"), []byte("data"), 0o644); err != nil {
 			return 2
 		}
+		// Its output, which the manager keeps in its log.
+		fmt.Printf("executor %s on stdout\n", self.ID)
+		fmt.Fprintf(os.Stderr, "executor %s on stderr\n", self.ID)
 		c, err := net.Dial("tcp", args[1])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "test executor:", err)
@@ -566,5 +570,105 @@ func TestDecommissioningTwiceLowersTheTotalOnce(t *testing.T) {
 	}
 	if repl := next(t, f.x.hellos, "the replacement of executor 2 (the total is still 1)"); repl.ID != "3" {
 		t.Fatalf("replacement has id %s, want 3", repl.ID)
+	}
+}
+
+// logOf reads executor id's log through clustermgr.Logs.
+func logOf(m clustermgr.Logs, id string) (string, error) {
+	r, err := m.ExecutorLog(context.Background(), id)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	return string(b), err
+}
+
+// waitLog waits until executor id's log holds every one of want.
+func waitLog(t *testing.T, m clustermgr.Logs, id string, want ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for {
+		log, err := logOf(m, id)
+		ok := err == nil
+		for _, w := range want {
+			ok = ok && strings.Contains(log, w)
+		}
+		if ok {
+			return log
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("executor %s's log is %q (%v), want it to hold %q", id, log, err, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Each executor's stdout and stderr are in its log, and still on Output;
+// the log of an executor that exited stays until Stop removes them all.
+func TestExecutorLogs(t *testing.T) {
+	f := start(t, 2, 5, "sleep")
+	execs := f.hellos(t, 2)
+	for _, id := range []string{"1", "2"} {
+		log := waitLog(t, f.m, id, "executor "+id+" on stdout\n", "executor "+id+" on stderr\n")
+		if strings.Contains(log, "executor "+map[string]string{"1": "2", "2": "1"}[id]) {
+			t.Errorf("executor %s's log has the other executor's output: %q", id, log)
+		}
+	}
+	if out := f.out.String(); !strings.Contains(out, "executor 1 on stderr") || !strings.Contains(out, "executor 2 on stdout") {
+		t.Errorf("Output %q lacks the executors' output", out)
+	}
+	logs := filepath.Join(f.dir, "gospark-"+f.app.Launch.AppID+"-logs")
+	if _, err := os.Stat(filepath.Join(logs, "executor-1.log")); err != nil {
+		t.Errorf("executor 1's log file: %v", err)
+	}
+	for _, id := range []string{"3", "0", "01", "-1", "../executor-1", ""} {
+		if _, err := logOf(f.m, id); !errors.Is(err, clustermgr.ErrNoLog) {
+			t.Errorf("log of executor %q: %v, want ErrNoLog", id, err)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if err := f.m.Kill(ctx, []string{"1"}); err != nil {
+		t.Fatal(err)
+	}
+	next(t, execs["1"].gone, "executor 1 to exit")
+	repl := next(t, f.x.hellos, "the replacement of executor 1")
+	waitLog(t, f.m, "1", "executor 1 on stdout")
+	waitLog(t, f.m, repl.ID, "executor "+repl.ID+" on stdout")
+
+	if err := f.m.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(logs); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("logs directory after Stop: %v, want it removed", err)
+	}
+	if log, err := logOf(f.m, "2"); !errors.Is(err, clustermgr.ErrNoLog) {
+		t.Errorf("log of executor 2 after Stop: %q, %v; want ErrNoLog", log, err)
+	}
+}
+
+// A log longer than clustermgr.LogTail is shown from its first whole line
+// in the last LogTail bytes.
+func TestReadTail(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "executor-1.log")
+	var b strings.Builder
+	for i := 0; b.Len() < 3*clustermgr.LogTail; i++ {
+		fmt.Fprintf(&b, "line %d of the executor's output\n", i)
+	}
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readTail(file, clustermgr.LogTail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) > clustermgr.LogTail || len(got) < clustermgr.LogTail-100 || !strings.HasSuffix(b.String(), string(got)) || !strings.HasPrefix(string(got), "line ") {
+		t.Errorf("tail of %d bytes starting %q; want the last whole lines of at most %d bytes", len(got), string(got[:min(len(got), 40)]), clustermgr.LogTail)
+	}
+	short, err := readTail(file, 1<<40)
+	if err != nil || string(short) != b.String() {
+		t.Errorf("a tail longer than the file: %d bytes, %v; want the whole file", len(short), err)
 	}
 }
