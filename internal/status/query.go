@@ -133,15 +133,25 @@ func (s *Store) Stages(status ...string) []StageData {
 	return out
 }
 
-// JobStages lists the stage attempts of one job, newest first.
+// JobStages lists the stage attempts of one job, newest first. A stage that
+// an earlier job computed and this one reused shows as SKIPPED here, as the
+// job counts it, though the stage itself is COMPLETE.
 func (s *Store) JobStages(jobID int) []StageData {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	j := s.jobs[jobID]
 	out := []StageData{}
 	for _, st := range s.stages {
-		if slices.Contains(st.jobIDs, jobID) {
-			out = append(out, s.stageAPI(st, false))
+		if !slices.Contains(st.jobIDs, jobID) {
+			continue
 		}
+		d := s.stageAPI(st, false)
+		if j != nil && j.status != JobRunning && !j.submitted[d.StageID] {
+			if _, reused := j.doneBefore[d.StageID]; reused {
+				d.Status = StageSkipped
+			}
+		}
+		out = append(out, d)
 	}
 	sortStagesDesc(out)
 	return out
@@ -495,6 +505,24 @@ func (s *Store) TaskList(stage, attempt, offset, length int, sortBy string) ([]T
 		out = append(out, s.taskAPI(t, now))
 	}
 	return out, true
+}
+
+// SucceededTasks is how many of the tasks a stage attempt keeps succeeded
+// with metrics: the tasks TaskSummary summarises.
+func (s *Store) SucceededTasks(stage, attempt int) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st := s.stages[stageKey{stage, attempt}]
+	if st == nil {
+		return 0
+	}
+	n := 0
+	for _, t := range st.tasks {
+		if t.status == TaskSuccess && t.metrics != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // DefaultQuantiles are the taskSummary endpoint's default quantiles.

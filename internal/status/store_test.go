@@ -459,3 +459,49 @@ func TestDateJSON(t *testing.T) {
 		t.Fatalf("-1 is %s", status.Date(-1))
 	}
 }
+
+// TestReusedStage: gospark keeps a shuffle's map stage across jobs, so a
+// later job lists the completed stage again; that job skips it, the stage
+// stays complete.
+func TestReusedStage(t *testing.T) {
+	s := status.New(status.Options{})
+	m := statustest.Stage(0, 0, 3, "map")
+	r1 := statustest.Stage(1, 0, 2, "first", 0)
+	r2 := statustest.Stage(2, 0, 2, "second", 0)
+	run := func(id int, st events.StageInfo, tid int64) {
+		s.OnEvent(&events.StageSubmitted{StageInfo: st})
+		info := statustest.TaskInfo(tid, 0, 0, "1", 10, 20)
+		s.OnEvent(&events.TaskStart{StageID: st.StageID, TaskInfo: info})
+		s.OnEvent(statustest.Success(st.StageID, 0, info, statustest.Metrics(5, 1), "ResultTask"))
+		done := st
+		done.SubmissionTime, done.CompletionTime = &[]int64{10}[0], &[]int64{30}[0]
+		s.OnEvent(&events.StageCompleted{StageInfo: done})
+	}
+	s.OnEvent(&events.JobStart{JobID: 0, StageInfos: []events.StageInfo{r1, m}, StageIDs: []int{1, 0}})
+	run(0, m, 0)
+	run(0, r1, 1)
+	s.OnEvent(&events.JobEnd{JobID: 0, JobResult: events.JobResult{Result: events.JobSucceeded}})
+	s.OnEvent(&events.JobStart{JobID: 1, StageInfos: []events.StageInfo{r2, m}, StageIDs: []int{2, 0}})
+	run(1, r2, 2)
+	s.OnEvent(&events.JobEnd{JobID: 1, JobResult: events.JobResult{Result: events.JobSucceeded}})
+
+	j1, _ := s.Job(1)
+	if j1.NumSkippedStages != 1 || j1.NumSkippedTasks != 3 || j1.NumCompletedStages != 1 || j1.NumActiveStages != 0 {
+		t.Fatalf("job 1: %+v", j1)
+	}
+	if st, _ := s.StageAttempt(0, 0, false); st.Status != status.StageComplete {
+		t.Fatalf("stage 0 is %s", st.Status)
+	}
+	got := map[int]string{}
+	for _, st := range s.JobStages(1) {
+		got[st.StageID] = st.Status
+	}
+	if got[0] != status.StageSkipped || got[2] != status.StageComplete || len(got) != 2 {
+		t.Fatalf("job 1's stages: %v", got)
+	}
+	for _, st := range s.JobStages(0) {
+		if st.Status != status.StageComplete {
+			t.Fatalf("job 0's stage %d is %s", st.StageID, st.Status)
+		}
+	}
+}

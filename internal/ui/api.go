@@ -150,6 +150,9 @@ func (h *handler) applicationList(q url.Values) ([]status.ApplicationInfo, error
 		if limit >= 0 && len(out) >= limit {
 			break
 		}
+		if a.ID == "" {
+			continue // the live application before its start event
+		}
 		running := !a.Completed()
 		if running && !includeRunning || !running && !includeCompleted {
 			continue

@@ -470,12 +470,7 @@ func (h *handler) stagePage(s *status.Store, base string, q url.Values) (*stageP
 	quantiles := []float64{0, 0.25, 0.5, 0.75, 1}
 	if d, ok := s.TaskSummary(id, attempt, quantiles); ok {
 		p.Summary = summaryRows(d, st)
-		ok, _ := s.TaskList(id, attempt, 0, -1, status.SortByID)
-		for _, t := range ok {
-			if t.Status == status.TaskSuccess && t.TaskMetrics != nil {
-				p.SummaryCount++
-			}
-		}
+		p.SummaryCount = s.SucceededTasks(id, attempt)
 	}
 
 	executors := map[string]status.ExecutorSummary{}
@@ -880,9 +875,14 @@ func (h *handler) serveLog(w http.ResponseWriter, r *http.Request, s *status.Sto
 	}
 	p.Other, p.Raw = logHref(other, false), logHref(which, true)
 	title := fmt.Sprintf("Log of executor %s (%s)", execID, which)
+	page := func() pageData {
+		pd := h.newPage(s, base, title, "executors", p)
+		pd.Refresh = 0 // a log page does not reload itself
+		return pd
+	}
 	if h.o.ExecutorLog == nil {
 		p.Unavailable = "Executor logs are not available from this UI: the cluster manager does not keep them here."
-		h.render(w, http.StatusNotFound, "log", h.newPage(s, base, title, "executors", p))
+		h.render(w, http.StatusNotFound, "log", page())
 		return
 	}
 	rc, err := h.o.ExecutorLog(r.Context(), s.Application().ID, execID, which)
@@ -892,7 +892,7 @@ func (h *handler) serveLog(w http.ResponseWriter, r *http.Request, s *status.Sto
 			code = http.StatusNotFound
 		}
 		p.Unavailable = fmt.Sprintf("The %s of executor %s cannot be read: %v", which, execID, err)
-		h.render(w, code, "log", h.newPage(s, base, title, "executors", p))
+		h.render(w, code, "log", page())
 		return
 	}
 	defer rc.Close()
@@ -909,7 +909,7 @@ func (h *handler) serveLog(w http.ResponseWriter, r *http.Request, s *status.Sto
 	b := tail.bytes()
 	p.Content, p.Shown, p.Total = string(b), int64(len(b)), tail.total
 	p.Truncated = p.Total > p.Shown
-	h.render(w, http.StatusOK, "log", h.newPage(s, base, title, "executors", p))
+	h.render(w, http.StatusOK, "log", page())
 }
 
 // History.

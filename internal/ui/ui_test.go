@@ -289,6 +289,8 @@ func TestExecutorsPage(t *testing.T) {
 	contains(t, "executors", execs, `href="/executors/log/?executorId=1&amp;logType=stderr"`, "worker lost: exited with code 137", "Dead")
 	contains(t, "executor totals", table(t, body, "executors-summary"), "Active(2)", "Dead(1)", "Total(3)")
 
+	running := serve(t, ui.Single(store(statustest.Running())), ui.Options{RefreshSeconds: 2, ExecutorLog: logOf("x", nil)})
+	lacks(t, "a running app's log page", mustGet(t, running, "/executors/log/?executorId=1&logType=stderr"), "http-equiv")
 	logPage := mustGet(t, srv, "/executors/log/?executorId=1&logType=stderr")
 	contains(t, "log page", logPage, `<pre class="log" id="log">app-20260101000000-0000 1 stderr: &lt;script&gt;alert(1)&lt;/script&gt;</pre>`)
 	lacks(t, "log page", logPage, "<script>")
@@ -381,7 +383,10 @@ func TestHistory(t *testing.T) {
 	lacks(t, "history jobs", jobs, `href="/jobs/`, "http-equiv")
 	stages := mustGet(t, srv, "/history/"+statustest.AppID+"/stages/")
 	contains(t, "history stages", stages, `href="/history/app-20260101000000-0000/stages/stage/?id=6&amp;attempt=0"`)
-	contains(t, "history running app", mustGet(t, srv, "/history/app-running/jobs/"), `http-equiv="refresh" content="5"`)
+	runningJobs := mustGet(t, srv, "/history/app-running/jobs/")
+	contains(t, "history running app", runningJobs, `http-equiv="refresh" content="5"`,
+		`<title>&lt;i&gt;Still&lt;/i&gt; running - Spark Jobs</title>`, `<span id="app-name">&lt;i&gt;Still&lt;/i&gt; running</span>`)
+	lacks(t, "history running app", runningJobs, "<i>")
 	for _, p := range []string{"stages/stage/?id=3&attempt=1", "storage/", "storage/rdd/?id=100", "environment/", "executors/", "jobs/job/?id=1"} {
 		mustGet(t, srv, "/history/"+statustest.AppID+"/"+p)
 	}
@@ -443,5 +448,24 @@ func TestNoApplicationYet(t *testing.T) {
 	}
 	if c, _, _ := get(t, srv, "/api/v1/applications/app-x/jobs"); c != 404 {
 		t.Fatalf("unknown app: %d", c)
+	}
+}
+
+// BenchmarkBigStagePage renders a page of a stage of 10,000 tasks.
+func BenchmarkBigStagePage(b *testing.B) {
+	s := status.New(status.Options{})
+	s.OnEvent(&events.StageSubmitted{StageInfo: statustest.Stage(0, 0, 10000, "big")})
+	for i := range 10000 {
+		info := statustest.TaskInfo(int64(i), i, 0, "1", 1000, 1000+int64(i%500))
+		s.OnEvent(&events.TaskStart{TaskInfo: info})
+		s.OnEvent(statustest.Success(0, 0, info, statustest.Metrics(int64(i%500), 1), "ResultTask"))
+	}
+	h := ui.NewHandler(ui.Single(s), ui.Options{})
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/stages/stage/?id=0&attempt=0&task.page=50", nil))
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
 	}
 }
