@@ -1,7 +1,10 @@
 // Package external runs a cluster manager in another process than the
 // driver: the driver's side (Client, a clustermgr.Manager) sends the calls
 // over an authenticated local connection, and the other process (Serve)
-// makes them on the real manager and sends its events back.
+// makes them on the real manager and sends its events back. Beside the
+// Manager's calls, the driver may ask where an executor's shuffle service
+// is (clustermgr.ShuffleServices) and for an executor's log
+// (clustermgr.Logs), answered without holding up the other calls.
 //
 // On Kubernetes the driver pod's entry process is gospark (`gospark
 // driver`), which starts the application as its child with EnvManagerURL
@@ -10,9 +13,11 @@
 package external
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -53,6 +58,9 @@ const (
 	// opShuffleService asks where the external shuffle service of an
 	// executor's host is (clustermgr.ShuffleServices).
 	opShuffleService = "shuffle-service"
+	// opExecutorLog asks for the end of an executor's log
+	// (clustermgr.Logs), IDs holding its id; the reply's Data is the log.
+	opExecutorLog = "executor-log"
 )
 
 // request is a call from the driver; Seq 0 expects no reply.
@@ -85,6 +93,9 @@ type event struct {
 	Reason string
 	// Addr is a reply's result: the shuffle service's host:port.
 	Addr string
+	// Data is a reply's result: an executor's log, at most
+	// clustermgr.LogTail bytes.
+	Data []byte
 	// Code classifies Err where the driver decides on it.
 	Code string
 }
@@ -92,6 +103,9 @@ type event struct {
 // Error codes of a reply.
 const (
 	codeNoShuffleService = "no-shuffle-service"
+	// codeNoLog: the executor has no log to show (clustermgr.ErrNoLog),
+	// or the manager keeps none.
+	codeNoLog = "no-log"
 )
 
 // ErrManager wraps the errors the other process's manager returned.
@@ -102,8 +116,18 @@ var ErrManager = errors.New("external: cluster manager")
 // clustermgr.ShuffleServices); it wraps ErrManager.
 var ErrNoShuffleService = fmt.Errorf("%w: the cluster manager has no shuffle service", ErrManager)
 
-// Client is the driver's side. It implements clustermgr.Manager and
-// clustermgr.ShuffleServices.
+// noLogError is a reply saying an executor has no log: it wraps
+// clustermgr.ErrNoLog and ErrManager, with the manager's words.
+type noLogError struct{ msg string }
+
+func (e *noLogError) Error() string { return "external: " + e.msg }
+
+func (e *noLogError) Is(target error) bool {
+	return target == clustermgr.ErrNoLog || target == ErrManager
+}
+
+// Client is the driver's side. It implements clustermgr.Manager,
+// clustermgr.ShuffleServices and clustermgr.Logs.
 type Client struct {
 	conn *rpc.Conn
 	log  *slog.Logger
@@ -120,6 +144,7 @@ type Client struct {
 var (
 	_ clustermgr.Manager         = (*Client)(nil)
 	_ clustermgr.ShuffleServices = (*Client)(nil)
+	_ clustermgr.Logs            = (*Client)(nil)
 )
 
 // Dial connects to the manager process at addr with the channel's secret.
@@ -225,6 +250,8 @@ func (c *Client) roundTrip(ctx context.Context, r request) (event, error) {
 		switch {
 		case ev.Code == codeNoShuffleService:
 			return ev, ErrNoShuffleService
+		case ev.Code == codeNoLog:
+			return ev, &noLogError{msg: ev.Err}
 		case ev.Err != "":
 			return ev, fmt.Errorf("%w: %s", ErrManager, ev.Err)
 		}
@@ -272,6 +299,18 @@ func (c *Client) ShuffleService(ctx context.Context, executorID, host string) (s
 		return "", err
 	}
 	return ev.Addr, nil
+}
+
+// ExecutorLog implements clustermgr.Logs: the manager process reads the
+// end of the executor's log (on Kubernetes, its pod's). The error wraps
+// clustermgr.ErrNoLog when there is none to show (an unknown executor, a
+// pod that is gone, a manager that keeps no logs), else ErrManager.
+func (c *Client) ExecutorLog(ctx context.Context, executorID string) (io.ReadCloser, error) {
+	ev, err := c.roundTrip(ctx, request{Op: opExecutorLog, IDs: []string{executorID}})
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(ev.Data)), nil
 }
 
 // Registered implements clustermgr.Manager.
@@ -330,9 +369,9 @@ func Serve(ctx context.Context, ln net.Listener, secret string, mgr clustermgr.M
 		Exited: func(id, reason string) { send(event{Kind: evExited, ID: id, Reason: reason}) },
 		Fatal:  func(err error) { send(event{Kind: evFatal, Reason: err.Error()}) },
 	}
-	// Shuffle services are looked up beside the other calls: a lookup only
-	// reads, and one that waits for the API server must not hold up Kill
-	// or Decommission. They end with Serve.
+	// Shuffle services and executor logs are looked up beside the other
+	// calls: a lookup only reads, and one that waits for the API server
+	// must not hold up Kill or Decommission. They end with Serve.
 	lookups, cancelLookups := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
@@ -347,9 +386,14 @@ func Serve(ctx context.Context, ln net.Listener, secret string, mgr clustermgr.M
 			}
 			return false, nil // the driver is gone; the caller cleans up
 		}
-		if r.Op == opShuffleService {
+		if r.Op == opShuffleService || r.Op == opExecutorLog {
 			wg.Go(func() {
-				ev := shuffleService(lookups, mgr, r)
+				var ev event
+				if r.Op == opShuffleService {
+					ev = shuffleService(lookups, mgr, r)
+				} else {
+					ev = executorLog(lookups, mgr, r)
+				}
 				if r.Seq != 0 {
 					send(ev)
 				}
@@ -405,6 +449,33 @@ func shuffleService(ctx context.Context, mgr clustermgr.Manager, r request) even
 			ev.Err = err.Error()
 		} else {
 			ev.Addr = addr
+		}
+	}
+	return ev
+}
+
+// executorLog answers an opExecutorLog request with mgr.
+func executorLog(ctx context.Context, mgr clustermgr.Manager, r request) event {
+	ev := event{Kind: evReply, Seq: r.Seq}
+	logs, ok := mgr.(clustermgr.Logs)
+	switch {
+	case !ok:
+		ev.Err, ev.Code = "the cluster manager keeps no executor logs", codeNoLog
+		return ev
+	case len(r.IDs) != 1:
+		ev.Err = fmt.Sprintf("%s: want one executor id, got %d", r.Op, len(r.IDs))
+		return ev
+	}
+	rc, err := logs.ExecutorLog(ctx, r.IDs[0])
+	if err == nil {
+		// Bounded whatever the manager sends: the reply is one message.
+		ev.Data, err = io.ReadAll(io.LimitReader(rc, clustermgr.LogTail))
+		rc.Close()
+	}
+	if err != nil {
+		ev.Data, ev.Err = nil, err.Error()
+		if errors.Is(err, clustermgr.ErrNoLog) {
+			ev.Code = codeNoLog
 		}
 	}
 	return ev

@@ -556,3 +556,117 @@ func TestShuffleServiceOfAManagerWithoutOne(t *testing.T) {
 	}
 	nextCall(t, s, "request-total")
 }
+
+// logsManager is a fake manager that keeps executor logs: executor "gone"
+// has none (clustermgr.ErrNoLog), "broken" fails, "big" has more than
+// clustermgr.LogTail bytes, and any other id's log is "log of <id>\n".
+// Its reads follow their context when blocked.
+type logsManager struct{ *fakeManager }
+
+func (m logsManager) ExecutorLog(ctx context.Context, id string) (io.ReadCloser, error) {
+	m.calls <- call{op: "executor-log", ids: []string{id}}
+	m.mu.Lock()
+	block := m.block["executor-log"]
+	m.mu.Unlock()
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	switch id {
+	case "gone":
+		return nil, fmt.Errorf("%w: executor gone: its pod spark-pi-exec-gone is gone", clustermgr.ErrNoLog)
+	case "broken":
+		return nil, errors.New("the API server said 500")
+	case "big":
+		return io.NopCloser(strings.NewReader(strings.Repeat("x", 2*clustermgr.LogTail))), nil
+	}
+	return io.NopCloser(strings.NewReader("log of " + id + "\n")), nil
+}
+
+func readLog(t *testing.T, c *Client, id string) (string, error) {
+	t.Helper()
+	r, err := c.ExecutorLog(ctx10s(t), id)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), nil
+}
+
+func TestExecutorLogCallsReachTheManager(t *testing.T) {
+	f := newFakeManager()
+	s := serve(t, f, logsManager{f})
+	c, _ := started(t, s)
+	var _ clustermgr.Logs = c
+	if log, err := readLog(t, c, "3"); err != nil || log != "log of 3\n" {
+		t.Fatalf("ExecutorLog(3) = %q, %v; want the manager's \"log of 3\\n\"", log, err)
+	}
+	if got := nextCall(t, s, "executor-log"); !reflect.DeepEqual(got.ids, []string{"3"}) {
+		t.Fatalf("ExecutorLog(3) reached the manager as %v", got.ids)
+	}
+	// No log: the manager's reason, wrapping clustermgr.ErrNoLog.
+	log, err := readLog(t, c, "gone")
+	nextCall(t, s, "executor-log")
+	if !errors.Is(err, clustermgr.ErrNoLog) || !errors.Is(err, ErrManager) || !strings.Contains(err.Error(), "its pod spark-pi-exec-gone is gone") || log != "" {
+		t.Fatalf("ExecutorLog(gone) = %q, %v; want ErrNoLog with the manager's reason", log, err)
+	}
+	// Another failure: ErrManager, not ErrNoLog.
+	_, err = readLog(t, c, "broken")
+	nextCall(t, s, "executor-log")
+	if !errors.Is(err, ErrManager) || errors.Is(err, clustermgr.ErrNoLog) || !strings.Contains(err.Error(), "the API server said 500") {
+		t.Fatalf("ExecutorLog(broken): %v; want ErrManager with the manager's reason", err)
+	}
+	// The reply is bounded, whatever the manager gives.
+	log, err = readLog(t, c, "big")
+	nextCall(t, s, "executor-log")
+	if err != nil || len(log) != clustermgr.LogTail {
+		t.Fatalf("ExecutorLog(big): %d bytes, %v; want %d", len(log), err, clustermgr.LogTail)
+	}
+
+	// A read that waits does not hold up the other calls.
+	release := make(chan struct{})
+	f.mu.Lock()
+	f.block["executor-log"] = release
+	f.mu.Unlock()
+	res := make(chan string, 1)
+	go func() {
+		log, err := readLog(t, c, "5")
+		if err != nil {
+			log = err.Error()
+		}
+		res <- log
+	}()
+	nextCall(t, s, "executor-log")
+	if err := c.Kill(ctx10s(t), []string{"1"}); err != nil {
+		t.Fatal(err)
+	}
+	nextCall(t, s, "kill")
+	close(release)
+	if got := next(t, res, "the blocked log read"); got != "log of 5\n" {
+		t.Fatalf("blocked ExecutorLog(5) = %q", got)
+	}
+	if err := c.Stop(ctx10s(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestExecutorLogOfAManagerWithoutLogs(t *testing.T) {
+	s := startServer(t)
+	c, _ := started(t, s)
+	log, err := readLog(t, c, "1")
+	if !errors.Is(err, clustermgr.ErrNoLog) || log != "" || !strings.Contains(err.Error(), "keeps no executor logs") {
+		t.Fatalf("ExecutorLog of a manager without logs: %q, %v; want ErrNoLog saying so", log, err)
+	}
+	// The channel still works.
+	if err := c.RequestTotal(ctx10s(t), 2); err != nil {
+		t.Fatal(err)
+	}
+	nextCall(t, s, "request-total")
+}
