@@ -6,7 +6,9 @@ package status
 // checks). Field order follows the Scala constructors, so that the JSON reads
 // like Spark's. An Option that is None in Spark is left out of the JSON
 // (Spark's JacksonMessageWriter writes NON_ABSENT): here that is a nil
-// pointer, slice or map, or an empty string, with omitempty.
+// pointer, slice or map, or an empty string, with omitempty; where Some of an
+// empty collection must still be written ("tasks" : { }), a nil collection
+// with omitzero.
 
 // Job statuses (Spark's JobExecutionStatus).
 const (
@@ -166,8 +168,8 @@ type StageData struct {
 
 	RDDIDs                       []int                           `json:"rddIds"`
 	AccumulatorUpdates           []AccumulableInfo               `json:"accumulatorUpdates"`
-	Tasks                        map[int64]TaskData              `json:"tasks,omitempty"`
-	ExecutorSummary              map[string]ExecutorStageSummary `json:"executorSummary,omitempty"`
+	Tasks                        map[int64]TaskData              `json:"tasks,omitzero"`
+	ExecutorSummary              map[string]ExecutorStageSummary `json:"executorSummary,omitzero"`
 	SpeculationSummary           *SpeculationStageSummary        `json:"speculationSummary,omitempty"`
 	KilledTasksSummary           map[string]int                  `json:"killedTasksSummary"`
 	ResourceProfileID            int                             `json:"resourceProfileId"`
@@ -432,8 +434,8 @@ type RDDStorageInfo struct {
 	StorageLevel        string                `json:"storageLevel"`
 	MemoryUsed          int64                 `json:"memoryUsed"`
 	DiskUsed            int64                 `json:"diskUsed"`
-	DataDistribution    []RDDDataDistribution `json:"dataDistribution,omitempty"`
-	Partitions          []RDDPartitionInfo    `json:"partitions,omitempty"`
+	DataDistribution    []RDDDataDistribution `json:"dataDistribution,omitzero"`
+	Partitions          []RDDPartitionInfo    `json:"partitions,omitzero"`
 }
 
 // RDDDataDistribution is api.scala's RDDDataDistribution (Spark 4.0): a

@@ -138,6 +138,13 @@ func TestStages(t *testing.T) {
 		det.ExecutorSummary["2"].SucceededTasks != 1 || det.ExecutorSummary["2"].TaskTime != 200 {
 		t.Fatalf("stage 0 details: %+v", det)
 	}
+	skipped, _ := s.StageAttempt(4, 0, true)
+	if b, _ := json.Marshal(skipped); !strings.Contains(string(b), `"tasks":{},"executorSummary":{}`) {
+		t.Fatalf("a stage without tasks, with details: %s", b)
+	}
+	if b, _ := json.Marshal(st); strings.Contains(string(b), `"tasks"`) {
+		t.Fatalf("a stage without details: %s", b)
+	}
 	if _, ok := s.StageAttempt(3, 7, false); ok {
 		t.Fatal("stage 3 attempt 7 found")
 	}
