@@ -124,6 +124,7 @@ type task struct {
 	errorMessage string
 	metrics      *events.TaskMetrics
 	ended        bool
+	inStage      bool // counted as running in its stage and jobs
 }
 
 type executor struct {
@@ -454,28 +455,22 @@ func (s *Store) onStageCompleted(e *events.StageCompleted) {
 	s.retainStages()
 }
 
-// stageFor returns the stage attempt a task belongs to, creating it when its
-// submission was not seen.
-func (s *Store) stageFor(id, attempt int) *stage {
-	k := stageKey{id, attempt}
-	st := s.stages[k]
-	if st == nil {
-		st = newStage(events.StageInfo{StageID: id, StageAttemptID: attempt})
-		st.status = StageActive
-		st.jobIDs = s.runningJobsWith(id)
-		for _, jid := range st.jobIDs {
-			s.jobs[jid].activeStages++
-		}
-		s.stages[k] = st
-	}
-	return st
-}
-
+// onTaskStart records a running task. As in Spark, a task of a stage
+// attempt the store does not know (its submission dropped, or the stage
+// forgotten) counts for its executor only.
 func (s *Store) onTaskStart(e *events.TaskStart) {
-	st := s.stageFor(e.StageID, e.StageAttemptID)
 	t := &task{info: e.TaskInfo, stageID: e.StageID, attempt: e.StageAttemptID, status: TaskRunning}
 	s.liveTasks[t.info.TaskID] = t
+	if ex := s.executors[t.info.ExecutorID]; ex != nil && ex.active {
+		ex.activeTasks++
+		ex.totalTasks++
+	}
+	st := s.stages[stageKey{e.StageID, e.StageAttemptID}]
+	if st == nil {
+		return
+	}
 	st.tasks[t.info.TaskID] = t
+	t.inStage = true
 	st.activeTasks++
 	if t.info.LaunchTime < st.firstLaunch {
 		st.firstLaunch = t.info.LaunchTime
@@ -485,10 +480,6 @@ func (s *Store) onTaskStart(e *events.TaskStart) {
 		if j := s.jobs[id]; j != nil {
 			j.activeTasks++
 		}
-	}
-	if ex := s.executors[t.info.ExecutorID]; ex != nil && ex.active {
-		ex.activeTasks++
-		ex.totalTasks++
 	}
 	s.retainTasks(st)
 }
@@ -522,14 +513,16 @@ func errorMessage(r events.TaskEndReason) string {
 	return r.Text()
 }
 
+// onTaskEnd records a task's end in its stage attempt, the stage's jobs and
+// its executor. A task whose start was not seen still counts.
 func (s *Store) onTaskEnd(e *events.TaskEnd) {
-	st := s.stageFor(e.StageID, e.StageAttemptID)
+	st := s.stages[stageKey{e.StageID, e.StageAttemptID}]
 	id := e.TaskInfo.TaskID
 	t, started := s.liveTasks[id]
 	if started {
 		delete(s.liveTasks, id)
 	} else {
-		if old := st.tasks[id]; old != nil && old.ended {
+		if st != nil && st.tasks[id] != nil && st.tasks[id].ended {
 			return // the same task's end twice
 		}
 		t = &task{stageID: e.StageID, attempt: e.StageAttemptID}
@@ -543,7 +536,6 @@ func (s *Store) onTaskEnd(e *events.TaskEnd) {
 		m.UpdatedBlocks = nil
 		t.metrics = &m
 	}
-	st.tasks[id] = t
 
 	var completed, failed, killed int
 	switch t.status {
@@ -559,8 +551,35 @@ func (s *Store) onTaskEnd(e *events.TaskEnd) {
 		duration = t.info.FinishTime - t.info.LaunchTime
 	}
 	execID := t.info.ExecutorID
+	if st != nil {
+		s.stageTaskEnd(st, t, started && t.inStage, e.TaskEndReason, completed, failed, killed, duration)
+	}
+	if ex := s.executors[execID]; ex != nil && ex.active {
+		if started {
+			if ex.activeTasks > 0 {
+				ex.activeTasks--
+			}
+		} else {
+			ex.totalTasks++
+		}
+		ex.completedTasks += completed
+		ex.failedTasks += failed
+		ex.totalDuration += duration
+		if m := t.metrics; m != nil {
+			ex.totalGC += m.JVMGCTime
+			ex.totalInput += m.InputMetrics.BytesRead
+			ex.totalShuffleRead += m.ShuffleReadMetrics.LocalBytesRead + m.ShuffleReadMetrics.RemoteBytesRead
+			ex.totalShuffleWrite += m.ShuffleWriteMetrics.ShuffleBytesWritten
+		}
+	}
+}
 
-	if started {
+// stageTaskEnd counts a task's end in its stage attempt and the stage's jobs;
+// active says the task was counted as running there.
+func (s *Store) stageTaskEnd(st *stage, t *task, active bool, reason events.TaskEndReason, completed, failed, killed int, duration int64) {
+	id, execID := t.info.TaskID, t.info.ExecutorID
+	st.tasks[id] = t
+	if active {
 		st.activeTasks--
 		st.activePerExec[execID]--
 	} else if t.info.LaunchTime < st.firstLaunch && t.info.LaunchTime > 0 {
@@ -576,7 +595,7 @@ func (s *Store) onTaskEnd(e *events.TaskEnd) {
 	st.failedTasks += failed
 	st.killedTasks += killed
 	if killed > 0 {
-		st.killedSummary[e.TaskEndReason.KillReason]++
+		st.killedSummary[reason.KillReason]++
 	}
 	es := st.execSummaries[execID]
 	if es == nil {
@@ -600,13 +619,13 @@ func (s *Store) onTaskEnd(e *events.TaskEnd) {
 		es.DiskBytesSpilled += m.DiskBytesSpilled
 	}
 
-	index := int64(e.StageID)<<32 | int64(uint32(t.info.Index))
+	index := int64(t.stageID)<<32 | int64(uint32(t.info.Index))
 	for _, jid := range st.jobIDs {
 		j := s.jobs[jid]
 		if j == nil {
 			continue
 		}
-		if started && j.activeTasks > 0 {
+		if active && j.activeTasks > 0 {
 			j.activeTasks--
 		}
 		j.completedTasks += completed
@@ -616,28 +635,10 @@ func (s *Store) onTaskEnd(e *events.TaskEnd) {
 		j.failedTasks += failed
 		j.killedTasks += killed
 		if killed > 0 {
-			j.killedSummary[e.TaskEndReason.KillReason]++
+			j.killedSummary[reason.KillReason]++
 		}
 	}
 
-	if ex := s.executors[execID]; ex != nil && ex.active {
-		if started {
-			if ex.activeTasks > 0 {
-				ex.activeTasks--
-			}
-		} else {
-			ex.totalTasks++
-		}
-		ex.completedTasks += completed
-		ex.failedTasks += failed
-		ex.totalDuration += duration
-		if m := t.metrics; m != nil {
-			ex.totalGC += m.JVMGCTime
-			ex.totalInput += m.InputMetrics.BytesRead
-			ex.totalShuffleRead += m.ShuffleReadMetrics.LocalBytesRead + m.ShuffleReadMetrics.RemoteBytesRead
-			ex.totalShuffleWrite += m.ShuffleWriteMetrics.ShuffleBytesWritten
-		}
-	}
 	s.retainTasks(st)
 }
 

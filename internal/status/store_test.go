@@ -512,3 +512,30 @@ func TestReusedStage(t *testing.T) {
 		}
 	}
 }
+
+// TestTasksOfUnknownStages: a task of a stage attempt the store never saw
+// counts for its executor only, and does not invent a stage.
+func TestTasksOfUnknownStages(t *testing.T) {
+	s := status.New(status.Options{})
+	s.OnEvent(&events.ExecutorAdded{ExecutorID: "1", ExecutorInfo: events.ExecutorInfo{TotalCores: 1}})
+	info := statustest.TaskInfo(0, 0, 0, "1", 10, 20)
+	s.OnEvent(&events.TaskStart{StageID: 7, TaskInfo: info})
+	if e, _ := s.Executor("1"); e.ActiveTasks != 1 {
+		t.Fatalf("executor 1 runs %d tasks", e.ActiveTasks)
+	}
+	// The stage shows up late (its submission was dropped); the task ends.
+	s.OnEvent(&events.StageCompleted{StageInfo: statustest.Stage(7, 0, 1, "late")})
+	s.OnEvent(statustest.Success(7, 0, info, statustest.Metrics(5, 1), "ResultTask"))
+	e, _ := s.Executor("1")
+	st, _ := s.StageAttempt(7, 0, false)
+	if e.ActiveTasks != 0 || e.CompletedTasks != 1 || st.NumActiveTasks != 0 || st.NumCompleteTasks != 1 {
+		t.Fatalf("executor %+v\nstage %+v", e, st)
+	}
+	s.OnEvent(statustest.Success(8, 0, statustest.TaskInfo(1, 0, 0, "1", 10, 20), nil, "ResultTask"))
+	if len(s.Stages()) != 1 {
+		t.Fatalf("stages: %+v", s.Stages())
+	}
+	if e, _ := s.Executor("1"); e.TotalTasks != 2 || e.CompletedTasks != 2 {
+		t.Fatalf("executor 1: %+v", e)
+	}
+}
