@@ -12,6 +12,10 @@
 // shuffle service's DaemonSet (shuffle.go): executor pods mount the host
 // directory its pods serve, and the driver asks which pod serves an
 // executor's node.
+//
+// The driver's UI shows an executor's log by asking for it over the same
+// channel: the end of the executor pod's log, read from the API server
+// while the pod exists (logs.go).
 package driverpod
 
 import (

@@ -24,8 +24,8 @@ import (
 )
 
 // podManager manages the executor pods of the driver of this pod. It
-// implements clustermgr.Manager and, with spark.shuffle.service.enabled,
-// clustermgr.ShuffleServices.
+// implements clustermgr.Manager, clustermgr.Logs (the executor pods' logs)
+// and, with spark.shuffle.service.enabled, clustermgr.ShuffleServices.
 type podManager struct {
 	conf *config.Conf
 	log  *slog.Logger
@@ -33,6 +33,9 @@ type podManager struct {
 	client func(*config.Conf) (kubernetes.Interface, error)
 
 	mu         sync.Mutex
+	cs         kubernetes.Interface // set by Start
+	namespace  string
+	prefix     string // of the executor pods' names
 	pods       *executors.Manager
 	shuffle    *shuffleServices // nil without spark.shuffle.service.enabled
 	registered map[string]bool
@@ -42,6 +45,7 @@ type podManager struct {
 var (
 	_ clustermgr.Manager         = (*podManager)(nil)
 	_ clustermgr.ShuffleServices = (*podManager)(nil)
+	_ clustermgr.Logs            = (*podManager)(nil)
 )
 
 func newPodManager(conf *config.Conf, log *slog.Logger) *podManager {
@@ -147,6 +151,7 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 	}
 	m.mu.Lock()
 	m.pods, m.shuffle = mgr, shuffle
+	m.cs, m.namespace, m.prefix = cs, ns, prefix
 	m.mu.Unlock()
 	return nil
 }
