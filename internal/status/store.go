@@ -2,6 +2,7 @@ package status
 
 import (
 	"math"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,7 +38,8 @@ type Options struct {
 	// (spark.ui.retainedDeadExecutors).
 	RetainedDeadExecutors int
 	// Version is the appSparkVersion reported until a SparkListenerLogStart
-	// says which version wrote the events (empty: "").
+	// says which version wrote the events; empty means BuildVersion(), as
+	// Spark's listener starts from its own version.
 	Version string
 	// Now is the clock that running tasks' durations are measured with; nil
 	// means time.Now. A history server replaying an incomplete log may pass
@@ -169,6 +171,16 @@ type rddDist struct {
 	onHeap, offHeap int64
 }
 
+// BuildVersion is gospark's version from the build information ("(devel)"
+// when it has none).
+func BuildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" {
+		return "(devel)"
+	}
+	return bi.Main.Version
+}
+
 // New returns an empty store.
 func New(o Options) *Store {
 	if o.RetainedJobs <= 0 {
@@ -185,6 +197,9 @@ func New(o Options) *Store {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Version == "" {
+		o.Version = BuildVersion()
 	}
 	return &Store{
 		o:            o,

@@ -31,6 +31,13 @@ func TestApplication(t *testing.T) {
 	if a := s.Application(); a.ID != "" || a.Completed() {
 		t.Fatalf("before any event: %+v", a)
 	}
+	s.OnEvent(&events.ApplicationStart{AppID: "x"})
+	if v := s.Application().Attempt().AppSparkVersion; v != "v-default" {
+		t.Fatalf("version before a LogStart: %q", v)
+	}
+	if v := status.New(status.Options{}).Application().Attempt().AppSparkVersion; v != status.BuildVersion() || v == "" {
+		t.Fatalf("default version %q", v)
+	}
 	ev := statustest.Events()
 	feed(s, ev[:len(ev)-1])
 	a := s.Application()

@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strings"
 
 	"github.com/gospark/gospark/internal/status"
@@ -17,15 +16,6 @@ type handler struct {
 	version   string
 	mux       *http.ServeMux
 	templates map[string]*template.Template
-}
-
-// gosparkVersion is the module's version from the build information.
-func gosparkVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "" {
-		return "(devel)"
-	}
-	return bi.Main.Version
 }
 
 // The pages under an application's root (Spark's paths).
@@ -46,7 +36,7 @@ var pagePaths = []string{
 func NewHandler(apps Apps, o Options) http.Handler {
 	h := &handler{apps: apps, o: o, version: o.Version, mux: http.NewServeMux(), templates: parseTemplates()}
 	if h.version == "" {
-		h.version = gosparkVersion()
+		h.version = status.BuildVersion()
 	}
 	h.mux.HandleFunc("GET /api/v1/", h.serveAPI)
 	h.mux.HandleFunc("GET /api/v1", h.serveAPI)
