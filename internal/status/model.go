@@ -2,13 +2,13 @@ package status
 
 // The types below are Spark's REST API v1 model. Each one names its class in
 // apache/spark core/src/main/scala/org/apache/spark/status/api/v1/api.scala
-// as of Spark 4.0 (the version whose field lists model_fields_test.go
-// checks). Field order follows the Scala constructors, so that the JSON reads
-// like Spark's. An Option that is None in Spark is left out of the JSON
-// (Spark's JacksonMessageWriter writes NON_ABSENT): here that is a nil
-// pointer, slice or map, or an empty string, with omitempty; where Some of an
-// empty collection must still be written ("tasks" : { }), a nil collection
-// with omitzero.
+// as of Spark 4.0 (read at apache/spark commit a7742058f3de; the version
+// whose field lists model_fields_test.go checks). Field order follows the
+// Scala constructors, so that the JSON reads like Spark's. An Option that is
+// None in Spark is left out of the JSON (Spark's JacksonMessageWriter writes
+// NON_ABSENT): here that is a nil pointer, slice or map, or an empty string,
+// with omitempty; where Some of an empty collection must still be written
+// ("tasks" : { }), a nil collection with omitzero.
 
 // Job statuses (Spark's JobExecutionStatus).
 const (

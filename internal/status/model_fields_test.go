@@ -11,7 +11,8 @@ import (
 
 // sparkFields are the JSON field names of each class of Spark's REST API
 // model, written out from apache/spark
-// core/src/main/scala/org/apache/spark/status/api/v1/api.scala (Spark 4.0):
+// core/src/main/scala/org/apache/spark/status/api/v1/api.scala (Spark 4.0,
+// read at commit a7742058f3de):
 // the constructor parameters in order, plus, for ApplicationAttemptInfo, the
 // three epoch getters its @JsonIgnoreProperties(allowGetters = true) lets
 // Jackson write. A field renamed, added or dropped on either side fails the
