@@ -21,6 +21,25 @@
 //	                                "total=RECORDS mapRecords=N" where N
 //	                                counts the records the map side
 //	                                computed (RECORDS when computed once)
+//	sparktest groupby MAPPERS PAIRS VALSIZE REDUCERS HOLD_S
+//	                                GroupByTest's two jobs: MAPPERS tasks
+//	                                make PAIRS pairs each (values of
+//	                                VALSIZE bytes), cached and counted,
+//	                                then grouped into REDUCERS partitions
+//	                                and counted (2 jobs, 3 stages,
+//	                                2*MAPPERS+REDUCERS tasks); each mapper
+//	                                prints "sparktest groupby mapper M" on
+//	                                its executor's stdout. Prints
+//	                                "groupby count=N", then keeps the
+//	                                driver up until "sparktest release"
+//	                                runs in its container, at most HOLD_S
+//	                                seconds, and stops
+//	sparktest release               (kubectl exec in the driver's
+//	                                container) ends a groupby's hold
+//	sparktest kill                  (kubectl exec in the driver's
+//	                                container) kills the application with
+//	                                SIGKILL: its driver dies without
+//	                                stopping, as in a crash
 package main
 
 import (
@@ -28,9 +47,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"iter"
+	"math"
+	"math/rand/v2"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -81,6 +104,97 @@ var countedPairs = spark.Func3(func(p *spark.Plan, parts, records int, acc *spar
 	return spark.ReduceByKey(pairs, func(a, b int64) int64 { return a + b }, spark.Partitions(parts))
 })
 
+type pair = spark.KV[int, []byte]
+
+// groupPairs are GroupByTest's pairs: numMappers tasks of numKVPairs
+// random pairs each, cached.
+var groupPairs = spark.Func3(func(p *spark.Plan, numMappers, numKVPairs, valSize int) *spark.Dataset[pair] {
+	mappers := make([]int, numMappers)
+	for i := range mappers {
+		mappers[i] = i
+	}
+	return spark.MapPartitions(spark.Parallelize(p, mappers, numMappers), func(_ *spark.TaskContext, in iter.Seq[int], emit func(pair)) error {
+		for m := range in {
+			fmt.Printf("sparktest groupby mapper %d\n", m)
+			rng := rand.New(rand.NewPCG(uint64(m), 1))
+			for range numKVPairs {
+				v := make([]byte, valSize)
+				for j := range v {
+					v[j] = byte(rng.Uint32())
+				}
+				emit(pair{Key: rng.IntN(math.MaxInt32), Value: v})
+			}
+		}
+		return nil
+	}).Cache()
+})
+
+var grouped = spark.Func2(func(p *spark.Plan, pairs *spark.Dataset[pair], numReducers int) *spark.Dataset[spark.KV[int, [][]byte]] {
+	return spark.GroupByKey(spark.Import(p, pairs), spark.Partitions(numReducers))
+})
+
+// releaseFile is what "sparktest release" creates and a groupby's hold
+// waits for: in the driver container's local directory.
+func releaseFile() string {
+	dir := os.Getenv("SPARK_LOCAL_DIRS")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	dir, _, _ = strings.Cut(dir, ",")
+	return filepath.Join(dir, "sparktest-release")
+}
+
+// hold waits until releaseFile exists, at most d.
+func hold(ctx context.Context, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(releaseFile()); err == nil {
+			fmt.Println("released")
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	fmt.Println("hold timed out")
+	return nil
+}
+
+// killApplication sends SIGKILL to the other processes of this program in
+// the container (the application, started by gospark driver; not
+// gospark, pid 1).
+func killApplication() error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return err
+	}
+	killed := 0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() || pid == 1 {
+			continue
+		}
+		if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err != nil || exe != self {
+			continue
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			return fmt.Errorf("killing %d: %w", pid, err)
+		}
+		fmt.Println("killed", pid)
+		killed++
+	}
+	if killed == 0 {
+		return fmt.Errorf("no other process of %s", self)
+	}
+	return nil
+}
+
 var hog = spark.Func1(func(p *spark.Plan, mib int) *spark.Dataset[int] {
 	return spark.Map(spark.Parallelize(p, []int{mib}, 1), func(n int) int {
 		b := make([]byte, n<<20)
@@ -127,6 +241,20 @@ func hostname() string {
 }
 
 func main() {
+	// Helpers run with kubectl exec in a driver's container: no session.
+	if len(os.Args) == 2 && (os.Args[1] == "release" || os.Args[1] == "kill") {
+		var err error
+		if os.Args[1] == "release" {
+			err = os.WriteFile(releaseFile(), nil, 0o644)
+		} else {
+			err = killApplication()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sparktest:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 2 && os.Args[1] == "files" {
 		// Before NewSession, which executors do not return from: each
 		// process reports what its working directory holds.
@@ -226,6 +354,17 @@ func run(ctx context.Context, args []string) error {
 			total += p.Value
 		}
 		fmt.Printf("total=%d mapRecords=%d\n", total, acc.Value())
+	case "groupby":
+		pairs := groupPairs.Call(sess, num(1), num(2), num(3))
+		if _, err := spark.Count(ctx, pairs); err != nil {
+			return err
+		}
+		n, err := spark.Count(ctx, grouped.Call(sess, pairs, num(4)))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("groupby count=%d\n", n)
+		return hold(ctx, time.Duration(num(5))*time.Second)
 	default:
 		return fmt.Errorf("unknown mode %q", args[0])
 	}
