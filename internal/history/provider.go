@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"container/list"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/gospark/gospark/internal/eventlog"
 	"github.com/gospark/gospark/internal/events"
 	"github.com/gospark/gospark/internal/status"
+	"github.com/gospark/gospark/internal/ui"
 )
 
 // Options configure a Provider.
@@ -32,7 +32,8 @@ type Options struct {
 }
 
 // Provider lists the applications of a directory of event logs and replays
-// one when asked. It is safe for concurrent use.
+// one when asked: it is the history server's ui.Apps. It is safe for
+// concurrent use.
 type Provider struct {
 	o   Options
 	log *slog.Logger
@@ -59,10 +60,6 @@ type cached struct {
 	info  eventlog.Info // the log as it was when replayed
 	store *status.Store
 }
-
-// ErrUnknownApp is wrapped by Store's error for an application no log
-// holds (yet).
-var ErrUnknownApp = errors.New("no such application")
 
 // NewProvider returns a provider of o.LogDir's applications; call Scan or
 // Run to fill its listing.
@@ -248,13 +245,13 @@ func (p *Provider) Applications() []status.ApplicationInfo {
 
 // Store returns the state of application id, replayed from its log, or
 // from the cache when the log has not changed since. An application no log
-// holds is an error wrapping ErrUnknownApp.
+// holds is an error wrapping ui.ErrNotFound.
 func (p *Provider) Store(ctx context.Context, id string) (*status.Store, error) {
 	p.mu.Lock()
 	e := p.apps[id]
 	if e == nil {
 		p.mu.Unlock()
-		return nil, fmt.Errorf("application %s: %w", id, ErrUnknownApp)
+		return nil, fmt.Errorf("application %s: %w", id, ui.ErrNotFound)
 	}
 	path := e.info.Path
 	load := p.loading[id]
@@ -269,7 +266,7 @@ func (p *Provider) Store(ctx context.Context, id string) (*status.Store, error) 
 	defer load.Unlock()
 	now, err := eventlog.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("application %s: %w: %w", id, ErrUnknownApp, err)
+		return nil, fmt.Errorf("application %s: %w: %w", id, ui.ErrNotFound, err)
 	}
 	if s := p.cached(id, now); s != nil {
 		return s, nil

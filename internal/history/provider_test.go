@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gospark/gospark/internal/status"
+	"github.com/gospark/gospark/internal/ui"
 )
 
 type syncBuffer struct {
@@ -88,7 +89,7 @@ func TestListing(t *testing.T) {
 		t.Errorf("the broken log was reported %d times, want once:\n%s", n, logs.String())
 	}
 
-	if _, err := p.Store(context.Background(), "app-nope"); !errors.Is(err, ErrUnknownApp) {
+	if _, err := p.Store(context.Background(), "app-nope"); !errors.Is(err, ui.ErrNotFound) {
 		t.Errorf("Store of an unknown application: %v", err)
 	}
 }
