@@ -798,3 +798,14 @@ func TestReadsSparkLogs(t *testing.T) {
 		})
 	}
 }
+
+// The bus hands the same event to every listener at once: the writer only
+// reads it.
+func TestPostedEventsAreNotChanged(t *testing.T) {
+	w := mustNew(t, newConf(t, t.TempDir()))
+	e := &events.JobEnd{JobID: 3, CompletionTime: 7, JobResult: events.JobResult{Result: events.JobSucceeded}}
+	w.OnEvent(e)
+	if e.Event != "" {
+		t.Errorf("the writer set the posted event's Event field to %q", e.Event)
+	}
+}

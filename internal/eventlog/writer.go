@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -287,7 +288,9 @@ func (w *Writer) OnEvent(e events.Event) {
 		return
 	}
 	e = w.redact(e)
-	line, err := events.Marshal(e)
+	// Marshal sets the event's "Event" field: on a copy, since other
+	// listeners read the posted event at the same time.
+	line, err := events.Marshal(shallowCopy(e))
 	if err != nil {
 		w.log.Warn("event log: an event could not be encoded and is left out", "event", e.Name(), "err", err)
 		return
@@ -295,6 +298,20 @@ func (w *Writer) OnEvent(e events.Event) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.writeLine(line, flushesAtOnce(e))
+}
+
+// shallowCopy returns a copy of the struct e points to.
+func shallowCopy(e events.Event) events.Event {
+	v := reflect.ValueOf(e)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return e
+	}
+	c := reflect.New(v.Elem().Type())
+	c.Elem().Set(v.Elem())
+	if ce, ok := c.Interface().(events.Event); ok {
+		return ce
+	}
+	return e
 }
 
 // flushesAtOnce reports whether e reaches the file at once: what someone

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,24 @@ func getJSON(t *testing.T, url string, v any) int {
 		}
 	}
 	return resp.StatusCode
+}
+
+// getText fetches url, which must answer 200.
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("%s: status %d\n%s", url, resp.StatusCode, body)
+	}
+	return string(body)
 }
 
 type apiApp struct {
@@ -150,6 +169,25 @@ func TestHistoryServer(t *testing.T) {
 	}
 	if code := getJSON(t, base+"/api/v1/applications/app-nope/jobs", nil); code != http.StatusNotFound {
 		t.Errorf("an unknown application: status %d, want 404", code)
+	}
+
+	// The pages: completed applications on "/", the running one with
+	// showIncomplete, an application's jobs under /history/<id>/.
+	for path, want := range map[string][]string{
+		"/":                          {"app-done", "WordCount"},
+		"/?showIncomplete=true":      {"app-running", "SparkPi"},
+		"/history/app-done/jobs/":    {"count at job1.go:1"},
+		"/history/app-running/jobs/": {"count at job0.go:1"},
+	} {
+		body := getText(t, base+path)
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s does not show %q", path, w)
+			}
+		}
+	}
+	if body := getText(t, base+"/"); strings.Contains(body, "app-running") {
+		t.Error(`"/" lists the running application among the completed ones`)
 	}
 
 	// The running application goes on: its next job shows.
