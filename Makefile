@@ -1,6 +1,7 @@
 # gospark: the README's commands.
 #   make test   installs what the tests need and runs every level (unit,
-#               local processes, and the real single-node cluster: e2e)
+#               local processes, the driver's UI in a browser, and the real
+#               single-node cluster: e2e)
 #   make bench  runs the benchmarks against the hand-written baseline
 
 GO ?= go
@@ -12,9 +13,10 @@ SHARED ?= ../shared
 export CGO_ENABLED = 0
 export GOFLAGS = -trimpath
 
-.PHONY: test deps vet unit bench build cluster-deps cluster-bin cluster-up cluster-down e2e
+.PHONY: test deps vet unit bench build browser-deps browser cluster-deps cluster-bin cluster-up cluster-down e2e
 
-test: deps vet unit e2e
+# browser before e2e: it takes a minute or two, e2e twenty.
+test: deps vet unit browser e2e
 
 # Everything the tests need comes from the Go module proxy.
 deps:
@@ -34,6 +36,21 @@ build:
 
 bench:
 	$(GO) run ./bench/run -shared $(SHARED) -out BENCHMARKS.md
+
+# The driver's web UI in a real browser (test/browser, build tag browser):
+# Debian's chromium, headless. The test fails without chromium when CI is set.
+BROWSER_PKGS = chromium
+
+browser-deps:
+	@missing=; for p in $(BROWSER_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+browser: browser-deps
+	$(GO) vet -tags browser ./test/browser/...
+	$(GO) test -tags browser -count=1 -v -timeout 15m ./test/browser/...
 
 # A real single-node Kubernetes (hack/cluster): Debian packages, binaries
 # built from the Go module proxy into KUBE_BIN (cached), state in .cluster/.

@@ -309,6 +309,20 @@ func (tb *tab) visit(name, url string) {
 	}
 }
 
+// leave shows a blank page, so that the page last visited stops refreshing
+// itself (before the application whose UI it is stops), and fails the test
+// on anything that page did wrong since the last look.
+func (tb *tab) leave() {
+	tb.t.Helper()
+	problems, err := tb.load("about:blank")
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	if len(problems) > 0 {
+		tb.t.Fatalf("before leaving the last page:\n  %s", strings.Join(problems, "\n  "))
+	}
+}
+
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // screenshot saves the whole page (not only the window) as a PNG and
