@@ -15,6 +15,7 @@ import (
 	"github.com/gospark/gospark/internal/launch"
 	"github.com/gospark/gospark/internal/master"
 	"github.com/gospark/gospark/internal/rpc"
+	"github.com/gospark/gospark/internal/storage"
 
 	// The cluster managers an application links: executor processes on
 	// this machine, and the Kubernetes driver pod's manager process.
@@ -135,12 +136,20 @@ func (s *Session) startDriverEndpoint() error {
 			if s.cm != nil {
 				s.cm.Registered(id)
 			}
+			if e, ok := s.driver.Executor(id); ok && s.events != nil {
+				s.events.executorAdded(e)
+			}
 			if s.tasks != nil {
 				s.tasks.Revive()
 			}
 			s.registrations.notify()
 		},
-		OnLost:         s.executorLost,
+		OnLost: s.executorLost,
+		OnBlocks: func(id string, stored []storage.Stored) {
+			if s.events != nil {
+				s.events.blocksStored(id, stored)
+			}
+		},
 		OnSilent:       s.executorSilent,
 		ShuffleService: service,
 		OnRefused:      func(_ string, err error) { s.fail(fmt.Errorf("spark: %w", err)) },
@@ -270,6 +279,9 @@ func (s *Session) waitForExecutors(ctx context.Context) error {
 // outputs are forgotten. The cluster manager replaces it when its process
 // or pod ended.
 func (s *Session) executorLost(id, reason string) {
+	if s.events != nil {
+		s.events.executorRemoved(id, reason)
+	}
 	if s.tasks != nil {
 		s.tasks.ExecutorRemoved(id)
 	}

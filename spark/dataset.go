@@ -44,6 +44,9 @@ func (n *node) ID() int64             { return n.id }
 func (n *node) Name() string          { return n.name }
 func (n *node) NumPartitions() int    { return n.nparts }
 func (n *node) Deps() []scheduler.Dep { return n.deps }
+
+// StorageLevel is the dataset's cache level, for listeners.
+func (n *node) StorageLevel() storage.Level { return n.level }
 func (n *node) Cached(part int) bool {
 	if n.level == storage.None {
 		return false
@@ -235,6 +238,9 @@ func (d *Dataset[T]) Unpersist() {
 		return
 	}
 	d.n.plan.env.Blocks.Remove(d.n.id)
+	if s := d.n.plan.sess; s != nil && s.events != nil {
+		s.events.unpersisted(d.n.id)
+	}
 }
 
 // StorageLevel is the dataset's storage level.

@@ -52,7 +52,9 @@ type Session struct {
 	tracker  *scheduler.MapOutputTracker
 	dag      *scheduler.DAGScheduler
 	console  *consoleProgress
-	memLimit int64 // the memory limit before the session set its own
+	events   *appEvents // the listener bus and what hangs on it (driver)
+	ui       *uiServer  // nil when spark.ui.enabled is false
+	memLimit int64      // the memory limit before the session set its own
 
 	// fatal ends every job when the application cannot go on (no executor
 	// can be started); fail cancels it with the reason.
@@ -207,10 +209,16 @@ func (s *Session) start(ctx context.Context) error {
 	if s.master.MaxFailures > 0 {
 		maxFailures = s.master.MaxFailures
 	}
-	var listener scheduler.Listener = scheduler.NopListener{}
+	ev, err := newAppEvents(ctx, s)
+	if err != nil {
+		return err
+	}
+	s.events = ev
+	ev.driverAdded(s.env.Memory.Usable())
+	listener := scheduler.Listeners{ev}
 	if conf.Bool("spark.ui.showConsoleProgress") && progress.IsTerminal(os.Stderr) {
 		s.console = newConsoleProgress(os.Stderr)
-		listener = s.console
+		listener = append(listener, s.console)
 	}
 	if s.master.Kind != master.Local {
 		// The manager first: a master no linked manager serves, or a
@@ -242,6 +250,9 @@ func (s *Session) start(ctx context.Context) error {
 		OnAccums:         s.applyAccums,
 		Log:              s.log,
 	})
+	if err := s.startUI(ev.handlers()); err != nil {
+		return err
+	}
 	if s.cm != nil {
 		if err := s.startExecutors(ctx); err != nil {
 			return err
@@ -446,12 +457,23 @@ func (s *Session) Stop() error {
 		s.local.Wait()
 	}
 	s.stopExecutors()
+	if s.events != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s.events.end(ctx)
+		cancel()
+	}
 	s.cleanup()
 	s.log.Info("session stopped")
 	return nil
 }
 
 func (s *Session) cleanup() {
+	if s.ui != nil {
+		s.ui.stop()
+	}
+	if s.events != nil {
+		s.events.abort() // after end, nothing is left to do
+	}
 	if s.console != nil {
 		s.console.stop()
 	}

@@ -483,24 +483,24 @@ func mustSet(t *testing.T, c *Conf, name, value string) {
 
 func TestInertPropertiesWarnOnce(t *testing.T) {
 	const (
-		ni  = "spark.eventLog.enabled"
+		ni  = "spark.task.cpus"
 		sup = "spark.kubernetes.driver.submissionServerMemory"
 	)
-	niWarn := "spark.eventLog.enabled is not implemented yet (the event log and the history server): the value is accepted but has no effect"
+	niWarn := "spark.task.cpus is not implemented yet (tasks that take more than one slot: every task takes one): the value is accepted but has no effect"
 	supWarn := "spark.kubernetes.driver.submissionServerMemory is superseded and has no effect: it configured the old guide's driver submission server, which the resource staging server replaces"
 
 	t.Run("not implemented", func(t *testing.T) {
 		c := New()
-		mustSet(t, c, ni, "true")
-		mustSet(t, c, ni, "false") // set again: still one warning
-		if err := c.SetIfMissing(ni, "true"); err != nil {
+		mustSet(t, c, ni, "2")
+		mustSet(t, c, ni, "3") // set again: still one warning
+		if err := c.SetIfMissing(ni, "2"); err != nil {
 			t.Fatal(err)
 		}
 		if got := c.Warnings(); !slices.Equal(got, []string{niWarn}) {
 			t.Errorf("warnings = %q, want exactly %q", got, niWarn)
 		}
-		if c.Bool(ni) { // accepted and stored
-			t.Errorf("%s = true after setting it false", ni)
+		if c.Int(ni) != 3 { // accepted and stored
+			t.Errorf("%s = %d after setting it to 3", ni, c.Int(ni))
 		}
 	})
 	t.Run("superseded", func(t *testing.T) {
@@ -544,7 +544,7 @@ func TestInertPropertiesWarnOnce(t *testing.T) {
 	})
 	t.Run("properties file", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "spark-defaults.conf")
-		if err := os.WriteFile(path, []byte(ni+" true\nspark.ui.port 4041\nspark.executor.memory 2g\n"), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(ni+" 2\nspark.files.maxPartitionBytes 64m\nspark.executor.memory 2g\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		c, err := FromFile(path)
@@ -552,7 +552,7 @@ func TestInertPropertiesWarnOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		w := c.Warnings()
-		if len(w) != 2 || w[0] != niWarn || !strings.HasPrefix(w[1], "spark.ui.port is not implemented yet (the driver's web UI)") {
+		if len(w) != 2 || w[1] != niWarn || !strings.HasPrefix(w[0], "spark.files.maxPartitionBytes is not implemented yet") {
 			t.Errorf("warnings = %q", w)
 		}
 
@@ -565,23 +565,23 @@ func TestInertPropertiesWarnOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mustSet(t, d, ni, "false")
+		mustSet(t, d, ni, "1")
 		if got := d.Warnings(); len(got) != 0 {
 			t.Errorf("FromEnv (file) warnings = %q, want none", got)
 		}
-		if !d.Has("spark.ui.port") {
-			t.Error("FromEnv dropped spark.ui.port")
+		if !d.Has("spark.files.maxPartitionBytes") {
+			t.Error("FromEnv dropped spark.files.maxPartitionBytes")
 		}
 	})
 	t.Run("passed on by gospark submit", func(t *testing.T) {
 		c := New()
-		mustSet(t, c, ni, "true")
+		mustSet(t, c, ni, "2")
 		t.Setenv(EnvConf, c.Encode())
 		d, err := FromEnv()
 		if err != nil {
 			t.Fatal(err)
 		}
-		mustSet(t, d, ni, "true")
+		mustSet(t, d, ni, "2")
 		if got := d.Warnings(); len(got) != 0 {
 			t.Errorf("decoded warnings = %q, want none (gospark submit printed it)", got)
 		}
@@ -593,7 +593,7 @@ func TestInertPropertiesWarnOnce(t *testing.T) {
 		// A clone remembers what was warned about.
 		e := d.Clone()
 		mustSet(t, e, sup, "2g")
-		mustSet(t, e, ni, "false")
+		mustSet(t, e, ni, "1")
 		if got := e.Warnings(); !slices.Equal(got, []string{supWarn}) {
 			t.Errorf("clone warnings = %q, want %q", got, supWarn)
 		}

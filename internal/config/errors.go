@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -56,6 +57,26 @@ func positiveInt(v string) error {
 func positiveBytes(v string) error {
 	if n, err := ParseBytes(v, ""); err != nil || n < 1 {
 		return &wantError{"a positive size such as 512m or 1g"}
+	}
+	return nil
+}
+
+// minBytes accepts sizes of at least min bytes.
+func minBytes(min int64) func(string) error {
+	want := fmt.Sprintf("a size of at least %dm, such as 128m", min>>20)
+	return func(v string) error {
+		if n, err := ParseBytes(v, "b"); err != nil || n < min {
+			return &wantError{want}
+		}
+		return nil
+	}
+}
+
+// validRegexp accepts a Go regular expression (RE2 syntax; Java's
+// (?i) and character classes mean the same).
+func validRegexp(v string) error {
+	if _, err := regexp.Compile(v); err != nil {
+		return &wantError{"a regular expression (" + err.Error() + ")"}
 	}
 	return nil
 }

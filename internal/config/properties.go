@@ -32,8 +32,6 @@ func logLevel(v string) error {
 // Features that properties belong to but gospark does not have yet
 // (Property.NotImplemented). docs/architecture.md lists what is not built.
 const (
-	niWebUI           = "the driver's web UI"
-	niEventLog        = "the event log and the history server"
 	niTaskCPUs        = "tasks that take more than one slot: every task takes one"
 	niSplitBySize     = "splitting input files by size: TextFile splits them by its minPartitions argument"
 	niStorageFraction = "evicting cached blocks for execution: cached blocks are never evicted for it, tasks spill sooner instead"
@@ -52,7 +50,6 @@ const (
 const (
 	supSubmissionServer = "it configured the old guide's driver submission server, which the resource staging server replaces"
 	supSubmitTimeout    = "it bounded the wait for the old guide's driver submission server, which the resource staging server replaces; gospark submit uploads before it creates the driver pod"
-	supExposeUiPort     = "it exposed the UI port on the old guide's NodePort service for the driver submission server, which the resource staging server replaces"
 	supServiceManager   = "it chose how the submitter reached the old guide's driver submission server, which the resource staging server replaces; gospark submit never connects to the driver pod"
 	supSubmitTLS        = "it configured TLS of the old guide's driver submission server, which the resource staging server replaces; see spark.ssl.kubernetes.resourceStagingServer.*"
 )
@@ -219,19 +216,57 @@ var appProperties = []Property{
 
 	// Monitoring.
 	{Name: "spark.ui.enabled", Kind: Bool, Default: "true",
-		NotImplemented: niWebUI,
-		Doc:            "Serve the driver's web UI."},
+		Doc: "Serve the driver's web UI (Jobs, Stages, Storage, Environment, Executors), Spark's REST API under /api/v1 and the Prometheus endpoints on spark.ui.port."},
 	{Name: "spark.ui.port", Kind: Int, Default: "4040", Validate: port,
-		NotImplemented: niWebUI,
-		Doc:            "Port of the driver's web UI."},
+		Doc: "Port of the driver's web UI. When it is taken the next ones are tried, up to spark.port.maxRetries (0 picks any free port)."},
+	{Name: "spark.port.maxRetries", Kind: Int, Default: "16", Validate: nonNegativeInt,
+		Doc: "How many ports after spark.ui.port the driver tries when the port is taken."},
 	{Name: "spark.ui.showConsoleProgress", Kind: Bool, Default: "true",
 		Doc: "Draw a progress bar of running stages on the driver's terminal (only when stderr is a terminal)."},
+	{Name: "spark.ui.retainedJobs", Kind: Int, Default: "1000", Validate: positiveInt,
+		Doc: "How many finished jobs the UI and the REST API remember; older ones are forgotten."},
+	{Name: "spark.ui.retainedStages", Kind: Int, Default: "1000", Validate: positiveInt,
+		Doc: "How many finished stages the UI and the REST API remember; older ones are forgotten."},
+	{Name: "spark.ui.retainedTasks", Kind: Int, Default: "100000", Validate: positiveInt,
+		Doc: "How many tasks of each stage attempt the UI and the REST API remember, as in Spark; the oldest finished tasks are forgotten first (the stage's totals stay)."},
+	{Name: "spark.ui.retainedDeadExecutors", Kind: Int, Default: "100", Validate: positiveInt,
+		Doc: "How many removed executors the UI and /allexecutors remember."},
+	{Name: "spark.ui.prometheus.enabled", Kind: Bool, Default: "true",
+		Doc: "Serve the executors' metrics at /metrics/executors/prometheus on the UI's port (on by default, as in Spark 4). The driver's own metrics are always at /metrics/prometheus (the PrometheusServlet sink's path)."},
+	{Name: "spark.metrics.namespace", Kind: String,
+		Doc: "Prefix of the driver's metric names; unset, the application id, as in Spark."},
+	{Name: "spark.redaction.regex", Kind: String, Default: "(?i)secret|password|token|access[.]?key", Validate: validRegexp,
+		Doc: "Properties whose name or value matches have their value replaced (by nine asterisks and (redacted), as in Spark) in the UI, the REST API and the event log."},
+	{Name: "spark.redaction.string.regex", Kind: String, Validate: validRegexp,
+		Doc: "Text matching it is redacted from strings the UI shows and the event log stores (e.g. a token inside a URL)."},
+	{Name: "spark.scheduler.listenerbus.eventqueue.capacity", Kind: Int, Default: "10000", Validate: positiveInt,
+		Doc: "Events each listener (UI status, event log, metrics) may have queued; beyond it events are dropped for that listener with a warning."},
 	{Name: "spark.eventLog.enabled", Kind: Bool, Default: "false",
-		NotImplemented: niEventLog,
-		Doc:            "Write the application's events to spark.eventLog.dir so that the history server can show it after it ends."},
+		Doc: "Write the application's events to spark.eventLog.dir so that the history server can show it after it ends."},
 	{Name: "spark.eventLog.dir", Kind: String, Default: "/tmp/spark-events",
-		NotImplemented: niEventLog,
-		Doc:            "Directory the event log is written to when spark.eventLog.enabled is true."},
+		Doc: "Directory (a path or file:// URI) the event log is written to when spark.eventLog.enabled is true. It must exist."},
+	{Name: "spark.eventLog.compress", Kind: Bool, Default: "false",
+		Doc: "Compress the event log with spark.eventLog.compression.codec."},
+	{Name: "spark.eventLog.compression.codec", Kind: String, Default: "zstd", Validate: oneOf("lz4", "zstd", "snappy"),
+		Doc: "Codec of a compressed event log; the file name ends in .<codec>. zstd logs (standard frames) and uncompressed logs are interchangeable with Spark's history server; gospark's lz4 and snappy logs use the codecs' standard stream formats, which Spark's Java-specific lz4/snappy streams are not."},
+	{Name: "spark.eventLog.overwrite", Kind: Bool, Default: "false",
+		Doc: "Replace an existing event log of the same application id instead of failing."},
+	{Name: "spark.eventLog.logBlockUpdates.enabled", Kind: Bool, Default: "false",
+		Doc: "Also log every cached block's update (SparkListenerBlockUpdated), so the history server's Storage page shows cached datasets."},
+	{Name: "spark.eventLog.buffer.kb", Kind: Bytes, Default: "100k", ByteUnit: "k", Validate: positiveBytes,
+		Doc: "Buffer size of the event log writer."},
+	{Name: "spark.eventLog.rolling.enabled", Kind: Bool, Default: "false",
+		Doc: "Write the event log as a directory eventlog_v2_<appId> of files of at most spark.eventLog.rolling.maxFileSize."},
+	{Name: "spark.eventLog.rolling.maxFileSize", Kind: Bytes, Default: "128m", ByteUnit: "b", Validate: minBytes(10 << 20),
+		Doc: "Largest file of a rolling event log (at least 10m)."},
+	{Name: "spark.history.fs.logDirectory", Kind: String, Default: "/tmp/spark-events",
+		Doc: "Directory (a path or file:// URI) the history server reads event logs from."},
+	{Name: "spark.history.ui.port", Kind: Int, Default: "18080", Validate: port,
+		Doc: "Port of the history server's UI and REST API."},
+	{Name: "spark.history.fs.update.interval", Kind: Duration, Default: "10s", TimeUnit: "s", Validate: positiveDuration("s"),
+		Doc: "How often the history server looks for new and updated event logs."},
+	{Name: "spark.history.retainedApplications", Kind: Int, Default: "50", Validate: positiveInt,
+		Doc: "How many applications' replayed state the history server keeps in memory; others are replayed again when asked for."},
 }
 
 var kubernetesProperties = []Property{
@@ -274,8 +309,7 @@ var kubernetesProperties = []Property{
 		Superseded: supSubmissionServer,
 		Doc:        "Memory of the driver's submission server in the old guide's submission flow (MiB when no unit is given)."},
 	{Name: "spark.kubernetes.driver.service.exposeUiPort", Kind: Bool, Default: "false",
-		Superseded: supExposeUiPort,
-		Doc:        "Expose the driver's UI port through a NodePort of the driver service (old guide). Off because node ports are scarce."},
+		Doc: "Make the driver's Service a NodePort, so that the UI (port spark-ui, 4040) is reachable on every node (old guide). Off because node ports are scarce; kubectl port-forward reaches the UI without it."},
 	{Name: "spark.kubernetes.driver.serviceManagerType", Kind: String, Default: "NodePort", Validate: oneOf("NodePort", "ExternalAnnotation"),
 		Superseded: supServiceManager,
 		Doc:        "How the submitter reaches the driver in the old guide's submission flow: NodePort (a node port on any node) or ExternalAnnotation (a service annotated spark-job.alpha.apache.org/provideExternalUri, whose resolvedExternalUri annotation an external process fills in)."},

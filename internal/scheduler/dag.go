@@ -235,6 +235,9 @@ type job struct {
 	// open holds the stage attempts submitted to listeners and not yet
 	// reported completed, with the task count each was submitted with.
 	open map[stageAttempt]int
+	// attempts is the attempt of each stage this job submitted last: a
+	// stage another job shares may have moved on to a later attempt.
+	attempts map[*Stage]int
 }
 
 type stageAttempt struct{ stage, attempt int }
@@ -265,7 +268,7 @@ func (d *DAGScheduler) RunJob(ctx context.Context, final Node, partitions []int,
 		d: d, id: id, ctx: ctx, final: fs, partitions: partitions, result: result, action: action, onResult: onResult,
 		events: make(chan event, 256), done: make(chan struct{}),
 		waiting: map[*Stage]bool{}, running: map[*Stage]bool{}, pending: map[*Stage]map[int]bool{},
-		finished: map[int]bool{}, failed: map[*Stage]bool{}, open: map[stageAttempt]int{},
+		finished: map[int]bool{}, failed: map[*Stage]bool{}, open: map[stageAttempt]int{}, attempts: map[*Stage]int{},
 	}
 	defer close(j.done)
 	d.listener.JobStart(id, d.jobStages(fs, len(partitions)))
@@ -500,6 +503,7 @@ func (j *job) submitTasks(s *Stage) error {
 		}
 	}
 	attempt := j.d.newAttempt(s)
+	j.attempts[s] = attempt
 	tasks := make([]*Task, len(parts))
 	for i, p := range parts {
 		pend[p] = true
@@ -554,7 +558,7 @@ func (j *job) handle(r *Result) error {
 				return err
 			}
 		}
-		if t.StageAttempt == j.d.currentAttempt(s) {
+		if t.StageAttempt == j.attempts[s] {
 			delete(j.pending[s], t.Partition)
 		}
 		if j.running[s] && len(j.pending[s]) == 0 {
@@ -571,14 +575,14 @@ func (j *job) handle(r *Result) error {
 		}
 		return nil
 	case errors.As(r.Err, &ff):
-		if t.StageAttempt != j.d.currentAttempt(s) || j.failed[s] {
+		if t.StageAttempt != j.attempts[s] || j.failed[s] {
 			return nil // an older attempt of a stage already resubmitted
 		}
 		j.d.log.Warn("fetch failed; recomputing lost map output",
 			"task", t.Name(), "shuffle", ff.ShuffleID, "map", ff.MapIndex, "executor", ff.ExecutorID, "error", ff.Err)
 		delete(j.running, s)
-		ended, consecutive := j.d.failAttempt(s)
-		j.stageEnded(s, ended, r.Err)
+		_, consecutive := j.d.failAttempt(s)
+		j.stageEnded(s, t.StageAttempt, r.Err)
 		if consecutive >= j.d.maxAttempts {
 			return &StageFailedError{StageID: s.ID, Attempts: consecutive, Err: r.Err}
 		}
@@ -616,7 +620,7 @@ func (j *job) handle(r *Result) error {
 		if j.ctx.Err() != nil {
 			return fmt.Errorf("job %d cancelled: %w", j.id, context.Cause(j.ctx))
 		}
-		j.stageEnded(s, j.d.currentAttempt(s), r.Err)
+		j.stageEnded(s, t.StageAttempt, r.Err)
 		return r.Err
 	}
 }
@@ -638,9 +642,10 @@ func (j *job) resubmitFailed() error {
 func (j *job) stageDone(s *Stage) error {
 	j.d.mu.Lock()
 	s.fetchFailure = 0
-	attempt := s.attempt
 	j.d.mu.Unlock()
-	j.stageEnded(s, attempt, nil)
+	if attempt, ok := j.attempts[s]; ok {
+		j.stageEnded(s, attempt, nil)
+	}
 	for w := range j.waiting {
 		if len(j.d.missingParents(w)) == 0 {
 			delete(j.waiting, w)

@@ -57,7 +57,7 @@ type Store struct {
 	sparkVersion string
 	app          appState
 	env          *events.EnvironmentUpdate
-	cpusPerTask  int
+	cpusPerTask  int // always 1: gospark runs one task per slot (spark.task.cpus is not implemented)
 	jobs         map[int]*job
 	stages       map[stageKey]*stage
 	liveTasks    map[int64]*task // tasks started and not ended, whether or not their stage still keeps them
@@ -228,9 +228,6 @@ func (s *Store) OnEvent(e events.Event) {
 		s.app.completed = true
 	case *events.EnvironmentUpdate:
 		s.env = e
-		if n, err := strconv.Atoi(e.SparkProperties["spark.task.cpus"]); err == nil && n > 0 {
-			s.cpusPerTask = n
-		}
 	case *events.JobStart:
 		s.onJobStart(e)
 	case *events.JobEnd:
