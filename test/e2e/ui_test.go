@@ -461,7 +461,7 @@ func TestUIAndHistoryOfGroupByTest(t *testing.T) {
 	args := append(s.base("group-by-test", append(s.testApp(t), eventLogConf...)...),
 		"--conf", "spark.executor.instances=2",
 		"--conf", "spark.authenticate.secret="+secret,
-		"--conf", "spark.e2e.db.password="+password,
+		"--conf", "spark.kubernetes.driverEnv.DB_PASSWORD="+password,
 		"--conf", "spark.kubernetes.driver.service.exposeUiPort=true",
 		"local:///opt/gospark/examples/sparktest", "groupby", fmt.Sprint(mappers), "2000", "100", fmt.Sprint(reducers), "600")
 	r := s.submitLive(t, args...)
