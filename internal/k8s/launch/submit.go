@@ -76,12 +76,12 @@ func createOwned(ctx context.Context, cs kubernetes.Interface, ns string, obj ru
 	}
 }
 
-// ReportUI prints where the driver's UI of a created plan is, when it has
+// reportUI prints where the driver's UI of a created plan is, when it has
 // one (spark.ui.enabled): the kubectl port-forward command that reaches
 // it, and with spark.kubernetes.driver.service.exposeUiPort the URL of
 // its NodePort Service on a node (the API server chose the node port when
 // the Service was created).
-func ReportUI(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer) {
+func reportUI(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer) {
 	if !p.DriverConf.Bool("spark.ui.enabled") {
 		return
 	}
@@ -157,7 +157,7 @@ func Submit(ctx context.Context, cs kubernetes.Interface, p *Plan, conf *config.
 		return 1, err
 	}
 	fmt.Fprintf(out, "Created driver pod %s in namespace %s (application %s, id %s)\n", p.Driver.Name, p.Namespace, p.AppName, p.AppID)
-	ReportUI(ctx, cs, p, out)
+	reportUI(ctx, cs, p, out)
 	if !p.Wait {
 		fmt.Fprintf(out, "Not waiting for the application (spark.kubernetes.submission.waitAppCompletion=false). Submission ID: %s\n", p.SubmissionID())
 		return 0, nil
