@@ -27,10 +27,6 @@ import (
 	"github.com/gospark/gospark/internal/task"
 )
 
-// Version is the version gospark reports where Spark reports its own (the
-// event log's SparkListenerLogStart, the REST API's /version).
-const Version = "gospark-0.14"
-
 // appEvents turns what the driver sees (the scheduler's calls, executors
 // coming and going, cached blocks) into Spark's listener events and posts
 // them on the application's bus, which feeds the status store behind the
@@ -197,7 +193,7 @@ func (a *appEvents) handlers() map[string]http.Handler {
 	h := map[string]http.Handler{"/metrics/prometheus": a.mets.Handler()}
 	if a.s.conf.Bool("spark.ui.prometheus.enabled") {
 		h["/metrics/executors/prometheus"] = metrics.ExecutorsHandler(
-			metrics.App{ID: a.s.appID, Name: a.s.appName, Version: Version}, a.executorValues)
+			metrics.App{ID: a.s.appID, Name: a.s.appName, Version: events.Version()}, a.executorValues)
 	}
 	return h
 }

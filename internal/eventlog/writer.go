@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -532,24 +531,5 @@ func (w *Writer) Abort() {
 }
 
 // Version is the version event logs record in SparkListenerLogStart:
-// gospark's module version from the binary's build information (the
-// application's binary links gospark as a dependency).
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	if bi.Main.Path != "github.com/gospark/gospark" {
-		v = ""
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/gospark/gospark" {
-				v = d.Version
-			}
-		}
-	}
-	if v == "" {
-		v = "(devel)"
-	}
-	return "gospark " + v
-}
+// "gospark <module version>" (events.Version).
+func Version() string { return "gospark " + events.Version() }

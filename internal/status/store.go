@@ -2,7 +2,6 @@ package status
 
 import (
 	"math"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -173,13 +172,7 @@ type rddDist struct {
 
 // BuildVersion is gospark's version from the build information ("(devel)"
 // when it has none).
-func BuildVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "" {
-		return "(devel)"
-	}
-	return bi.Main.Version
-}
+func BuildVersion() string { return events.Version() }
 
 // New returns an empty store.
 func New(o Options) *Store {
