@@ -1,17 +1,14 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/deps"
 	"github.com/gospark/gospark/internal/staging"
 )
@@ -59,26 +56,13 @@ them within ...resourceStagingServer.initialAccessExpirationTimeout.
 Properties come from PROPERTIES_FILE, then --conf.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			conf := config.New()
+			file := ""
 			if len(args) == 1 {
-				c, err := config.FromFile(args[0])
-				if err != nil {
-					return err
-				}
-				conf = c
+				file = args[0]
 			}
-			for _, kv := range confs {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok {
-					return fmt.Errorf("--conf %q: want name=value", kv)
-				}
-				if err := conf.Set(k, v); err != nil {
-					return fmt.Errorf("--conf: %w", err)
-				}
-			}
-			log := slog.New(slog.NewTextHandler(stderr, nil))
-			for _, w := range conf.Warnings() {
-				log.Warn(w)
+			conf, log, err := serverConf(file, confs, stderr)
+			if err != nil {
+				return err
 			}
 			// SIGTERM (the pod being deleted) shuts the server down gracefully.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/history"
 )
 
@@ -35,26 +31,9 @@ spark.history.retainedApplications (50) applications viewed. Properties
 come from --properties-file, then --conf. Serves until SIGTERM or SIGINT.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			conf := config.New()
-			if propertiesFile != "" {
-				c, err := config.FromFile(propertiesFile)
-				if err != nil {
-					return err
-				}
-				conf = c
-			}
-			for _, kv := range confs {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok {
-					return fmt.Errorf("--conf %q: want name=value", kv)
-				}
-				if err := conf.Set(k, v); err != nil {
-					return fmt.Errorf("--conf: %w", err)
-				}
-			}
-			log := slog.New(slog.NewTextHandler(stderr, nil))
-			for _, w := range conf.Warnings() {
-				log.Warn(w)
+			conf, log, err := serverConf(propertiesFile, confs, stderr)
+			if err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
