@@ -89,6 +89,7 @@ func newAppEvents(ctx context.Context, s *Session) (*appEvents, error) {
 	if s.conf.Bool("spark.eventLog.enabled") {
 		w, err := eventlog.New(ctx, s.conf, s.appID, s.log)
 		if err != nil {
+			_ = a.bus.Stop(context.WithoutCancel(ctx)) // its queues' goroutines end; nothing was posted
 			return nil, fmt.Errorf("spark: %w", err)
 		}
 		a.elog = w
