@@ -26,11 +26,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,18 +46,48 @@ import (
 func main() {
 	shared := flag.String("shared", "../shared", "the shared directory (holds bench/)")
 	out := flag.String("out", "BENCHMARKS.md", "Markdown file to write")
-	runs := flag.Int("runs", 3, "runs of each engine on each workload")
+	runs := flag.Int("runs", 3, "runs of each engine on each workload (-observe: 7 unless set)")
 	workloads := flag.String("workloads", "wc,kv,pi,sort", "comma-separated workloads")
-	local := flag.String("local", "local[2]", "in-process master that -cluster is compared with")
+	local := flag.String("local", "local[2]", "in-process master that -cluster is compared with (-observe: the master)")
 	cluster := flag.String("cluster", "local-cluster[2,1,2048]", `executor-process master compared with -local ("" to leave out)`)
+	commit := flag.String("commit", "", "build gospark's bench program from this commit's files (git archive) instead of the working tree")
+	before := flag.String("before", "", "-observe: also run gospark's bench program built at this commit (one without the UI and event log) as variant \"before\"")
+	observe := flag.Bool("observe", false, "measure the UI and event log's overhead instead (-local only), and write its section of -out")
+	zstd := flag.Bool("zstd", true, "-observe: also run with the event log compressed (spark.eventLog.compress=true, zstd)")
+	profiles := flag.String("cpuprofile", "", "-observe: after the measured runs, profile one more run of each workload and variant into this directory")
 	flag.Parse()
 	opts := options{shared: *shared, out: *out, runs: *runs, workloads: strings.Split(*workloads, ","),
-		local: *local, cluster: *cluster, viaMake: true, git: gitState()}
+		local: *local, cluster: *cluster, viaMake: true,
+		observe: *observe, zstd: *zstd, profiles: *profiles}
+	runsSet := false
 	flag.Visit(func(f *flag.Flag) { // make bench sets only these two
 		if f.Name != "shared" && f.Name != "out" {
 			opts.viaMake = false
 		}
+		runsSet = runsSet || f.Name == "runs"
 	})
+	for _, c := range []struct {
+		flag, rev string
+		to        *string
+	}{{"commit", *commit, &opts.commit}, {"before", *before, &opts.before}} {
+		if c.rev == "" {
+			continue
+		}
+		rev, err := exec.Command("git", "rev-parse", "--short", "--verify", c.rev+"^{commit}").Output()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: -%s %s: %v\n", c.flag, c.rev, err)
+			os.Exit(2)
+		}
+		*c.to = strings.TrimSpace(string(rev))
+	}
+	opts.git = gitState(opts.commit)
+	run := run
+	if opts.observe {
+		if !runsSet {
+			opts.runs = 7
+		}
+		run = observeOverhead
+	}
 	if err := run(context.Background(), opts); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -68,12 +100,29 @@ type options struct {
 	workloads      []string
 	local, cluster string // masters compared; cluster "" leaves the comparison out
 	viaMake        bool   // make bench's flags: -shared and -out only
+	commit         string // build gospark from this commit's files ("": the working tree)
+	before         string // -observe: the commit of variant "before" ("": none)
 	git            string // the commit built, before building
+	observe, zstd  bool   // -observe mode, and its compressed event log variant
+	profiles       string // -observe: directory for CPU profiles ("": none)
 }
 
 // command is the bench/run command line that o stands for.
 func (o options) command() string {
 	c := fmt.Sprintf("go run ./bench/run -shared %s -out %s -runs %d -workloads %s", o.shared, o.out, o.runs, strings.Join(o.workloads, ","))
+	if o.commit != "" {
+		c += " -commit " + o.commit
+	}
+	if o.observe {
+		c += fmt.Sprintf(" -observe -local '%s' -zstd=%t", o.local, o.zstd)
+		if o.before != "" {
+			c += " -before " + o.before
+		}
+		if o.profiles != "" {
+			c += " -cpuprofile " + o.profiles
+		}
+		return c
+	}
 	return c + fmt.Sprintf(" -local '%s' -cluster '%s'", o.local, o.cluster)
 }
 
@@ -83,6 +132,8 @@ type engine struct {
 	name    string
 	gospark bool
 	conf    string
+	env     []string // more variables (NAME=value) for the run
+	prog    string   // gospark's program in the bin directory, if not gospark-bench
 }
 
 type measure struct {
@@ -118,13 +169,18 @@ func busyCPU() float64 {
 
 // confWithMaster is GOSPARK_CONF from the environment with spark.master set.
 func confWithMaster(m string) (string, error) {
+	return confWith(map[string]string{"spark.master": m})
+}
+
+// confWith is GOSPARK_CONF from the environment with set's properties set.
+func confWith(set map[string]string) (string, error) {
 	props := map[string]string{}
 	if s := os.Getenv("GOSPARK_CONF"); s != "" {
 		if err := json.Unmarshal([]byte(s), &props); err != nil {
 			return "", fmt.Errorf("GOSPARK_CONF: %w", err)
 		}
 	}
-	props["spark.master"] = m
+	maps.Copy(props, set)
 	b, err := json.Marshal(props)
 	return string(b), err
 }
@@ -140,69 +196,133 @@ func clusterExecutors(m string) int {
 	return v
 }
 
-func run(ctx context.Context, o options) error {
-	shared, runs, workloads := o.shared, o.runs, o.workloads
-	sharedBench, err := filepath.Abs(filepath.Join(shared, "bench"))
+// prepared is what every mode needs before its runs: the programs built
+// into bin, the word-count corpus in textDir, each workload's expected
+// answer, and the treerss output file.
+type prepared struct {
+	bin, textDir, tsv string
+	expect            map[string]string
+}
+
+// prepare builds the baseline, treerss and gen from the shared directory
+// and gospark's bench program (from o.commit's files when set, else from
+// the working tree), writes the corpus when missing and asks gen for the
+// expected answers.
+func prepare(ctx context.Context, o options) (prepared, error) {
+	var p prepared
+	sharedBench, err := filepath.Abs(filepath.Join(o.shared, "bench"))
 	if err != nil {
-		return err
+		return p, err
 	}
 	bin, err := filepath.Abs(filepath.Join("bench", "out", "bin"))
 	if err != nil {
-		return err
+		return p, err
 	}
 	if err := os.MkdirAll(bin, 0o755); err != nil {
-		return err
+		return p, err
 	}
 	builds := []struct{ dir, name string }{
 		{filepath.Join(sharedBench, "baseline"), "baseline"},
 		{filepath.Join(sharedBench, "treerss"), "treerss"},
 		{filepath.Join(sharedBench, "gen"), "gen"},
-		{".", "gospark-bench"},
 	}
 	for _, b := range builds {
-		pkg := "."
-		if b.name == "gospark-bench" {
-			pkg = "./bench/gospark"
-		}
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(bin, b.name), pkg)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(bin, b.name), ".")
 		cmd.Dir = b.dir
 		cmd.Stderr = os.Stderr
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("build %s: %w", b.name, err)
+			return p, fmt.Errorf("build %s: %w", b.name, err)
 		}
+	}
+	if err := buildGospark(ctx, o.commit, filepath.Join(bin, "gospark-bench")); err != nil {
+		return p, err
 	}
 	textDir, err := filepath.Abs(filepath.Join("bench-data", "text"))
 	if err != nil {
-		return err
+		return p, err
 	}
 	expect := map[string]string{}
-	if slices.Contains(workloads, "wc") {
+	if slices.Contains(o.workloads, "wc") {
 		if _, err := os.Stat(filepath.Join(textDir, "expect.txt")); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: writing the word-count corpus to", textDir)
 			cmd := exec.CommandContext(ctx, filepath.Join(bin, "gen"), "-text", textDir)
 			cmd.Stderr = os.Stderr
 			if err := cmd.Run(); err != nil {
-				return fmt.Errorf("gen -text: %w", err)
+				return p, fmt.Errorf("gen -text: %w", err)
 			}
 		}
 		b, err := os.ReadFile(filepath.Join(textDir, "expect.txt"))
 		if err != nil {
-			return err
+			return p, err
 		}
 		expect["wc"] = string(b)
 	}
-	for _, w := range workloads {
+	for _, w := range o.workloads {
 		if w == "wc" {
 			continue
 		}
 		b, err := exec.CommandContext(ctx, filepath.Join(bin, "gen"), "-expect", w).Output()
 		if err != nil {
-			return fmt.Errorf("gen -expect %s: %w", w, err)
+			return p, fmt.Errorf("gen -expect %s: %w", w, err)
 		}
 		expect[w] = string(b)
 	}
 	tsv := filepath.Join(bin, "..", "results.tsv")
 	os.Remove(tsv)
+	return prepared{bin: bin, textDir: textDir, tsv: tsv, expect: expect}, nil
+}
+
+// buildGospark builds gospark's bench program (./bench/gospark) into out,
+// from commit's files when commit is set, else from the working tree.
+func buildGospark(ctx context.Context, commit, out string) error {
+	src := "."
+	if commit != "" {
+		var err error
+		if src, err = exportCommit(ctx, commit); err != nil {
+			return err
+		}
+		defer os.RemoveAll(src)
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./bench/gospark")
+	cmd.Dir = src
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		if commit != "" {
+			return fmt.Errorf("build gospark-bench at %s: %w", commit, err)
+		}
+		return fmt.Errorf("build gospark-bench: %w", err)
+	}
+	return nil
+}
+
+// exportCommit writes the files of commit (git archive) to a new temporary
+// directory and returns it, so that what is measured is a commit and not
+// whatever else the working tree holds. The caller removes it.
+func exportCommit(ctx context.Context, commit string) (string, error) {
+	dir, err := os.MkdirTemp("", "gospark-bench-src-")
+	if err != nil {
+		return "", err
+	}
+	tarball := dir + ".tar"
+	defer os.Remove(tarball)
+	for _, args := range [][]string{{"git", "archive", "--format=tar", "-o", tarball, commit}, {"tar", "-x", "-f", tarball, "-C", dir}} {
+		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("exporting commit %s: %s: %w", commit, args[0], err)
+		}
+	}
+	return dir, nil
+}
+
+func run(ctx context.Context, o options) error {
+	runs, workloads := o.runs, o.workloads
+	p, err := prepare(ctx, o)
+	if err != nil {
+		return err
+	}
+	bin, tsv, textDir, expect := p.bin, p.tsv, p.textDir, p.expect
 	results := map[string][]measure{} // engine/workload
 	// baseline and gospark (whatever master the environment gives, local[*]
 	// by default) as before; then gospark under -local and -cluster.
@@ -244,13 +364,14 @@ func run(ctx context.Context, o options) error {
 func runOnce(ctx context.Context, bin, tsv string, e engine, workload, textDir, expect string) (measure, error) {
 	prog := filepath.Join(bin, "baseline")
 	if e.gospark {
-		prog = filepath.Join(bin, "gospark-bench")
+		prog = filepath.Join(bin, cmp.Or(e.prog, "gospark-bench"))
 	}
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, "treerss"), "-o", tsv, "-tag", e.name+"\t"+workload, "--", prog, workload)
 	cmd.Env = append(os.Environ(), "BENCH_TEXT="+textDir)
 	if e.conf != "" {
 		cmd.Env = append(cmd.Env, "GOSPARK_CONF="+e.conf)
 	}
+	cmd.Env = append(cmd.Env, e.env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	busy := busyCPU()
@@ -425,8 +546,12 @@ func othersRange(results map[string][]measure) (lo, hi float64) {
 }
 
 // gitState names the commit measured and says whether files outside bench/
-// differed from it.
-func gitState() string {
+// differed from it; with commit set, that commit's files are built, so
+// the working tree does not matter.
+func gitState(commit string) string {
+	if commit != "" {
+		return fmt.Sprintf("commit %s (its files, from git archive)", commit)
+	}
 	rev, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
 		return "an unknown commit (no git)"
