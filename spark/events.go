@@ -273,6 +273,24 @@ func (a *appEvents) end(ctx context.Context) {
 	}
 }
 
+// discard stops the bus and removes the event log, for a session that
+// failed to start.
+func (a *appEvents) discard() {
+	a.mu.Lock()
+	done := a.ended
+	a.ended = true
+	a.mu.Unlock()
+	if done {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = a.bus.Stop(ctx)
+	if a.elog != nil {
+		a.elog.Discard()
+	}
+}
+
 // abort stops the bus without claiming the application ended: the event
 // log stays in progress.
 func (a *appEvents) abort() {

@@ -157,6 +157,9 @@ func NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 	}
 	if err := s.start(ctx); err != nil {
 		s.stopExecutors() // nothing half-started stays behind
+		if s.events != nil {
+			s.events.discard()
+		}
 		s.cleanup()
 		return nil, err
 	}

@@ -530,6 +530,21 @@ func (w *Writer) Abort() {
 	}
 }
 
+// Discard aborts the log and removes it: the application never started
+// (its session failed to start), so no history server should list it.
+func (w *Writer) Discard() {
+	w.Abort()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	path := singlePath(w.s.dir, w.s.app, w.s.codec) + InProgress
+	if w.s.rolling {
+		path = rollingDir(w.s.dir, w.s.app)
+	}
+	if err := os.RemoveAll(path); err != nil {
+		w.log.Warn("event log: removing the log of an application that did not start", "path", path, "err", err)
+	}
+}
+
 // Version is the version event logs record in SparkListenerLogStart:
 // "gospark <module version>" (events.Version).
 func Version() string { return "gospark " + events.Version() }

@@ -134,9 +134,10 @@ func (d *DAGScheduler) ExecutorLost(executorID, reason string) {
 }
 
 func (d *DAGScheduler) newStageLocked(n Node, sd *ShuffleDep) *Stage {
-	s := &Stage{ID: d.nextStage, Node: n, Shuffle: sd}
+	// Parents first, so that they get the lower ids, as in Spark.
+	parents := d.parentStagesLocked(n)
+	s := &Stage{ID: d.nextStage, Node: n, Shuffle: sd, Parents: parents}
 	d.nextStage++
-	s.Parents = d.parentStagesLocked(n)
 	return s
 }
 

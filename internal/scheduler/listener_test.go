@@ -92,10 +92,10 @@ func TestListenerSeesEveryStageAndTaskAttempt(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		// The final stage is created first: it is stage 0, the map stage 1.
-		"job 0 start 0(2 tasks, parents [1]) 1(3 tasks, parents [])",
-		"stage 1.0 submitted 3", "stage 1.0 completed ok=true",
-		"stage 0.0 submitted 2", "stage 0.0 completed ok=true",
+		// Parents get the lower ids, as in Spark: the map stage is 0.
+		"job 0 start 1(2 tasks, parents [0]) 0(3 tasks, parents [])",
+		"stage 0.0 submitted 3", "stage 0.0 completed ok=true",
+		"stage 1.0 submitted 2", "stage 1.0 completed ok=true",
 		"job 0 end ok=true",
 	} {
 		if !rec.has(want) {
@@ -105,7 +105,7 @@ func TestListenerSeesEveryStageAndTaskAttempt(t *testing.T) {
 	if s, e := rec.count("task start"), rec.count("task end"); s != 6 || e != 6 {
 		t.Errorf("task starts %d, ends %d; want 6 each (3 maps, 2 results, 1 retry)", s, e)
 	}
-	if n := rec.count("task end 0 ok=false launched=true"); n != 1 {
+	if n := rec.count("task end 1 ok=false launched=true"); n != 1 {
 		t.Errorf("failed attempts reported: %d, want 1", n)
 	}
 }
@@ -127,11 +127,11 @@ func TestListenerStageAttemptsAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The result stage (0) loses map output 0: its attempt 0 fails, the map
-	// stage (1) recomputes e1's outputs (all 3) in attempt 1, and the result
+	// The result stage (1) loses map output 0: its attempt 0 fails, the map
+	// stage (0) recomputes e1's outputs (all 3) in attempt 1, and the result
 	// stage's attempt 1 runs the partition that failed.
-	for _, want := range []string{"stage 0.0 completed ok=false", "stage 1.1 submitted 3", "stage 1.1 completed ok=true",
-		"stage 0.1 submitted 1", "stage 0.1 completed ok=true"} {
+	for _, want := range []string{"stage 1.0 completed ok=false", "stage 0.1 submitted 3", "stage 0.1 completed ok=true",
+		"stage 1.1 submitted 1", "stage 1.1 completed ok=true"} {
 		if !rec.has(want) {
 			t.Errorf("missing %q in\n%s", want, strings.Join(rec.lines, "\n"))
 		}
