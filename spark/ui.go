@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gospark/gospark/internal/clustermgr"
+	"github.com/gospark/gospark/internal/executor"
 	"github.com/gospark/gospark/internal/master"
 	"github.com/gospark/gospark/internal/ui"
 )
@@ -106,7 +108,23 @@ func (u *uiServer) stop() {
 }
 
 // executorLogs opens executors' logs through the cluster manager, when it
-// can.
+// keeps them (clustermgr.Logs: local-cluster's files, the pods' logs on
+// Kubernetes). The log holds stdout and stderr together, so both links
+// show it. The driver's own log is not served: under local[N] there is no
+// executor log to show.
 func (s *Session) executorLogs() func(ctx context.Context, appID, execID, which string) (io.ReadCloser, error) {
-	return nil
+	logs, ok := s.cm.(clustermgr.Logs)
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context, _, execID, _ string) (io.ReadCloser, error) {
+		if execID == executor.DriverID {
+			return nil, fmt.Errorf("the driver's log is not kept by gospark (see the driver's output or pod log): %w", ui.ErrNotFound)
+		}
+		r, err := logs.ExecutorLog(ctx, execID)
+		if errors.Is(err, clustermgr.ErrNoLog) {
+			return nil, fmt.Errorf("%w: %w", ui.ErrNotFound, err)
+		}
+		return r, err
+	}
 }

@@ -397,12 +397,14 @@ type stagePage struct {
 }
 
 // logLinks are the links to an executor's logs the pages show: through the
-// log page when Options.ExecutorLog is set, else the executor's own log URLs
-// when they are web addresses.
+// log page when Options.ExecutorLog is set (not for the driver), else the
+// executor's own log URLs when they are web addresses.
 func (h *handler) logLinks(base, execID string, logs map[string]string) []link {
 	var out []link
 	for _, which := range []string{"stdout", "stderr"} {
-		if h.o.ExecutorLog != nil {
+		if h.o.ExecutorLog != nil && execID != "driver" {
+			// ExecutorLog serves executors' logs; the driver's is its
+			// process's or pod's own output.
 			out = append(out, link{Text: which, Href: base + "/executors/log/?executorId=" + url.QueryEscape(execID) + "&logType=" + which})
 			continue
 		}
