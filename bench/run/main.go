@@ -21,6 +21,11 @@
 // its own child processes and waits for them, so treerss counts them: its
 // peak RSS is the sum over the driver and the executors, sampled every
 // 50 ms, and its CPU time covers them too. -cluster "" leaves this out.
+//
+// -commit REV builds gospark's program from that commit's files instead of
+// the working tree (which others may be editing). -observe measures what
+// the web UI and the event log cost instead, and writes only its own
+// section of -out (see observe.go).
 package main
 
 import (
@@ -54,11 +59,12 @@ func main() {
 	before := flag.String("before", "", "-observe: also run gospark's bench program built at this commit (one without the UI and event log) as variant \"before\"")
 	observe := flag.Bool("observe", false, "measure the UI and event log's overhead instead (-local only), and write its section of -out")
 	zstd := flag.Bool("zstd", true, "-observe: also run with the event log compressed (spark.eventLog.compress=true, zstd)")
-	profiles := flag.String("cpuprofile", "", "-observe: after the measured runs, profile one more run of each workload and variant into this directory")
+	profiles := flag.String("cpuprofile", "", "-observe: after the measured runs, profile one more run of each workload and variant (and the -fixed rounds again) into this directory")
+	fixed := flag.Int("fixed", 0, "-observe: also measure the cost per application with this many rounds of a tiny job (pi, 1000 samples)")
 	flag.Parse()
 	opts := options{shared: *shared, out: *out, runs: *runs, workloads: strings.Split(*workloads, ","),
 		local: *local, cluster: *cluster, viaMake: true,
-		observe: *observe, zstd: *zstd, profiles: *profiles}
+		observe: *observe, zstd: *zstd, profiles: *profiles, fixed: *fixed}
 	runsSet := false
 	flag.Visit(func(f *flag.Flag) { // make bench sets only these two
 		if f.Name != "shared" && f.Name != "out" {
@@ -105,6 +111,7 @@ type options struct {
 	git            string // the commit built, before building
 	observe, zstd  bool   // -observe mode, and its compressed event log variant
 	profiles       string // -observe: directory for CPU profiles ("": none)
+	fixed          int    // -observe: rounds of the tiny job (0: none)
 }
 
 // command is the bench/run command line that o stands for.
@@ -117,6 +124,9 @@ func (o options) command() string {
 		c += fmt.Sprintf(" -observe -local '%s' -zstd=%t", o.local, o.zstd)
 		if o.before != "" {
 			c += " -before " + o.before
+		}
+		if o.fixed > 0 {
+			c += fmt.Sprintf(" -fixed %d", o.fixed)
 		}
 		if o.profiles != "" {
 			c += " -cpuprofile " + o.profiles
