@@ -527,9 +527,10 @@ func (ob *observation) section() string {
 	fmt.Fprintf(&b, "process tree) is the steadier figure: other work on this shared 2-CPU machine (here %.2f to %.2f\n", slices.Min(others), slices.Max(others))
 	fmt.Fprintf(&b, "CPUs busy outside the measured process on average during a run) stretches wall time first. Nothing\n")
 	fmt.Fprintf(&b, "reads the UI during the runs, so its cost is that of a server waiting and of the status store it\n")
-	fmt.Fprintf(&b, "would serve.\n\n")
+	fmt.Fprintf(&b, "would serve. *Max RSS* is the process's largest resident set (wait4's rusage), the largest of the\n")
+	fmt.Fprintf(&b, "rounds.\n\n")
 
-	b.WriteString("| workload | variant | wall s | CPU s | **CPU / off**, per round: median (range) | CPU / off, of the medians | wall / off, per round: median (range) | peak RSS MiB | events logged | event log bytes |\n")
+	b.WriteString("| workload | variant | wall s | CPU s | **CPU / off**, per round: median (range) | CPU / off, of the medians | wall / off, per round: median (range) | max RSS MiB | events logged | event log bytes |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, w := range o.workloads {
 		offCPU := ob.median("off/"+w, cpuOf)
@@ -537,7 +538,7 @@ func (ob *observation) section() string {
 			key := v.name + "/" + w
 			rssMax := 0.0
 			for _, m := range ob.results[key] {
-				rssMax = max(rssMax, m.rssMiB)
+				rssMax = max(rssMax, m.ruMaxRSSMiB)
 			}
 			vw, vc := ob.median(key, wallOf), ob.median(key, cpuOf)
 			switch v.name {
@@ -588,7 +589,7 @@ func (ob *observation) section() string {
 	if len(ob.tinyProf) > 0 || len(ob.profiles) > 0 {
 		ob.writeProfiles(&b)
 	}
-	b.WriteString("\nEach run of the workloads, in order:\n\n| round | variant | workload | wall s | CPU s | peak RSS MiB | other CPUs busy | event log bytes |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\nEach run of the workloads, in order:\n\n| round | variant | workload | wall s | CPU s | max RSS MiB | other CPUs busy | event log bytes |\n|---|---|---|---|---|---|---|---|\n")
 	seen := map[string]int{}
 	for _, key := range ob.order {
 		m := ob.results[key][seen[key]]
@@ -598,7 +599,7 @@ func (ob *observation) section() string {
 		if m.log.bytes > 0 {
 			size = thousands(m.log.bytes)
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %.2f | %.2f | %.0f | %.2f | %s |\n", seen[key], v, w, m.wall, m.cpu, m.rssMiB, m.others, size)
+		fmt.Fprintf(&b, "| %d | %s | %s | %.2f | %.2f | %.0f | %.2f | %s |\n", seen[key], v, w, m.wall, m.cpu, m.ruMaxRSSMiB, m.others, size)
 	}
 	return b.String()
 }
@@ -616,14 +617,14 @@ func (ob *observation) writeFixed(b *strings.Builder) {
 	fmt.Fprintf(b, "above; answers and event logs checked likewise. Means ± standard error; *less off* is the mean of\n")
 	fmt.Fprintf(b, "each round's difference. (The kernel counts CPU time in whole 10 ms ticks; the mean over many runs\n")
 	fmt.Fprintf(b, "is still right, as a run starts at any point between two ticks.)\n\n")
-	b.WriteString("| variant | CPU ms | CPU less off, ms | wall ms | wall less off, ms | peak RSS MiB, median |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| variant | CPU ms | CPU less off, ms | wall ms | wall less off, ms | max RSS MiB, median |\n|---|---|---|---|---|---|\n")
 	for _, v := range ob.variants {
 		ms := ob.tiny[v.name]
 		cpu := make([]float64, len(ms))
 		wall := make([]float64, len(ms))
 		rss := make([]float64, len(ms))
 		for i, m := range ms {
-			cpu[i], wall[i], rss[i] = m.cpu, m.wall, m.rssMiB
+			cpu[i], wall[i], rss[i] = m.cpu, m.wall, m.ruMaxRSSMiB
 		}
 		cm, cse := meanSE(cpu)
 		wm, wse := meanSE(wall)
