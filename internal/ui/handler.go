@@ -6,16 +6,19 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/gospark/gospark/internal/status"
 )
 
 type handler struct {
-	apps      Apps
-	o         Options
-	version   string
-	mux       *http.ServeMux
-	templates map[string]*template.Template
+	apps    Apps
+	o       Options
+	version string
+	mux     *http.ServeMux
+	// templates parses the pages' templates on the first page asked for:
+	// an application whose UI nobody opens does not pay for it.
+	templates func() map[string]*template.Template
 }
 
 // The pages under an application's root (Spark's paths).
@@ -34,7 +37,7 @@ var pagePaths = []string{
 // under /history/<appId>/. Both serve /api/v1 and o.Handlers. Only GET and
 // HEAD are answered.
 func NewHandler(apps Apps, o Options) http.Handler {
-	h := &handler{apps: apps, o: o, version: o.Version, mux: http.NewServeMux(), templates: parseTemplates()}
+	h := &handler{apps: apps, o: o, version: o.Version, mux: http.NewServeMux(), templates: sync.OnceValue(parseTemplates)}
 	if h.version == "" {
 		h.version = status.BuildVersion()
 	}

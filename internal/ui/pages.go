@@ -94,7 +94,7 @@ func (h *handler) newPage(s *status.Store, base, title, active string, body any)
 
 func (h *handler) render(w http.ResponseWriter, code int, name string, p pageData) {
 	var buf bytes.Buffer
-	if err := h.templates[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+	if err := h.templates()[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		writeError(w, fmt.Errorf("rendering %s: %w", name, err))
 		return
 	}
