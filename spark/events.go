@@ -275,25 +275,15 @@ func (a *appEvents) end(ctx context.Context) {
 
 // discard stops the bus and removes the event log, for a session that
 // failed to start.
-func (a *appEvents) discard() {
-	a.mu.Lock()
-	done := a.ended
-	a.ended = true
-	a.mu.Unlock()
-	if done {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = a.bus.Stop(ctx)
-	if a.elog != nil {
-		a.elog.Discard()
-	}
-}
+func (a *appEvents) discard() { a.stopEarly(true) }
 
 // abort stops the bus without claiming the application ended: the event
 // log stays in progress.
-func (a *appEvents) abort() {
+func (a *appEvents) abort() { a.stopEarly(false) }
+
+// stopEarly stops the bus, unless end or stopEarly already did, and
+// leaves the event log in progress or, with remove, removes it.
+func (a *appEvents) stopEarly(remove bool) {
 	a.mu.Lock()
 	done := a.ended
 	a.ended = true
@@ -304,7 +294,11 @@ func (a *appEvents) abort() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = a.bus.Stop(ctx)
-	if a.elog != nil {
+	switch {
+	case a.elog == nil:
+	case remove:
+		a.elog.Discard()
+	default:
 		a.elog.Abort()
 	}
 }

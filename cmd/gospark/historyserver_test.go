@@ -32,33 +32,14 @@ func TestHistoryServerCommand(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"history-server", "--properties-file", props, "--host", "127.0.0.1",
-			"--conf", "spark.history.fs.update.interval=1s"}, &stdout, &stderr)
-	}()
-	var addr string
-	deadline := time.Now().Add(60 * time.Second)
-	for addr == "" {
-		if m := historyListeningRE.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-			break
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("the command exited with %d:\n%s", code, stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the command does not say where it listens:\n%s", stderr.String())
-		}
-	}
+	addr, stderr, done := startServer(t, ctx, []string{"history-server", "--properties-file", props, "--host", "127.0.0.1",
+		"--conf", "spark.history.fs.update.interval=1s"}, historyListeningRE, 60*time.Second)
 	if !strings.Contains(stderr.String(), "logDirectory="+dir) {
 		t.Errorf("the command does not say which directory it reads:\n%s", stderr.String())
 	}
 
 	var body string
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/api/v1/applications")
 		if err != nil {

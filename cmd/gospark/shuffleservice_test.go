@@ -40,6 +40,31 @@ func (s *syncBuffer) String() string {
 
 var listeningRE = regexp.MustCompile(`msg="shuffle service listening" addr=(\S+)`)
 
+// startServer runs a server command of gospark until ctx ends and returns
+// the address its log line (matched by re) says it listens on, its stderr,
+// and a channel that receives its exit code.
+func startServer(t *testing.T, ctx context.Context, args []string, re *regexp.Regexp, wait time.Duration) (string, *syncBuffer, <-chan int) {
+	t.Helper()
+	var stdout syncBuffer
+	stderr := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, &stdout, stderr) }()
+	deadline := time.Now().Add(wait)
+	for {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1], stderr, done
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("the command exited with %d:\n%s", code, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the command does not say where it listens:\n%s", stderr.String())
+		}
+	}
+}
+
 func TestShuffleServiceCommand(t *testing.T) {
 	dir := t.TempDir()
 	// A map output of executor 1 of app-1, with two reduce partitions.
@@ -58,27 +83,8 @@ func TestShuffleServiceCommand(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"shuffle-service", "--dir", dir, "--host", "127.0.0.1", "--port", "0", "--orphan-timeout", "90s"}, &stdout, &stderr)
-	}()
-	var addr string
-	deadline := time.Now().Add(30 * time.Second)
-	for addr == "" {
-		if m := listeningRE.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-			break
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("the command exited with %d:\n%s", code, stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the command does not say where it listens:\n%s", stderr.String())
-		}
-	}
+	addr, stderr, done := startServer(t, ctx, []string{"shuffle-service", "--dir", dir, "--host", "127.0.0.1", "--port", "0", "--orphan-timeout", "90s"},
+		listeningRE, 30*time.Second)
 	if !strings.HasPrefix(addr, "127.0.0.1:") || !strings.Contains(stderr.String(), "orphanTimeout=1m30s") ||
 		!strings.Contains(stderr.String(), "dir="+dir) {
 		t.Errorf("the flags did not reach the service:\n%s", stderr.String())
