@@ -1,0 +1,68 @@
+package config
+
+// Kubernetes properties that Spark 3.x and 4.x added after the seed
+// documents (Spark's docs/running-on-kubernetes.md is the reference for
+// their names, defaults and meaning): pod templates, secrets as
+// environment variables, on-demand volumes, allocation limits, client
+// mode, batch schedulers.
+
+// niK8s marks a property of this file whose feature is still being built.
+const niK8s = "Spark 4's Kubernetes features (issue 15): being built"
+
+func init() {
+	for _, p := range kubernetesFeatureProperties {
+		Register(p)
+	}
+}
+
+var kubernetesFeatureProperties = []Property{
+	// Pod templates.
+	{Name: "spark.kubernetes.driver.podTemplateFile", Kind: String, NotImplemented: niK8s,
+		Doc: "A file (on the submitting machine) holding a Pod in YAML or JSON that the driver pod is built on: everything in it is kept (tolerations, affinity, priority class, sidecars, init-containers, volumes, security context) except what gospark sets, as Spark's pod template rules say. A template that is not a valid Pod fails at submit."},
+	{Name: "spark.kubernetes.executor.podTemplateFile", Kind: String, NotImplemented: niK8s,
+		Doc: "A file holding a Pod in YAML or JSON that the executor pods are built on, as spark.kubernetes.driver.podTemplateFile for the driver. Submit reads it and passes it to the driver."},
+	{Name: "spark.kubernetes.driver.podTemplateContainerName", Kind: String, NotImplemented: niK8s,
+		Doc: "The container of the driver's pod template that runs the driver. Unset means the template's first container."},
+	{Name: "spark.kubernetes.executor.podTemplateContainerName", Kind: String, NotImplemented: niK8s,
+		Doc: "The container of the executors' pod template that runs the executor. Unset means the template's first container."},
+
+	// Secrets and service accounts.
+	{Name: "spark.kubernetes.driver.secretKeyRef.", Prefix: true, Kind: String, NotImplemented: niK8s,
+		Doc: "spark.kubernetes.driver.secretKeyRef.ENV=NAME:KEY sets the environment variable ENV of the driver container to the value of KEY in the secret NAME."},
+	{Name: "spark.kubernetes.executor.secretKeyRef.", Prefix: true, Kind: String, NotImplemented: niK8s,
+		Doc: "spark.kubernetes.executor.secretKeyRef.ENV=NAME:KEY sets the environment variable ENV of the executor containers to the value of KEY in the secret NAME."},
+	{Name: "spark.kubernetes.authenticate.executor.serviceAccountName", Kind: String, NotImplemented: niK8s,
+		Doc: "Service account of the executor pods. Unset means the driver's (spark.kubernetes.authenticate.driver.serviceAccountName), as in Spark 3.1 and later."},
+
+	// Volumes.
+	{Name: "spark.kubernetes.driver.ownPersistentVolumeClaim", Kind: Bool, Default: "true", NotImplemented: niK8s,
+		Doc: "Make the driver pod, not the executor pod, the owner of on-demand claims (claimName=OnDemand) of executor pods, so that a claim outlives the executor it was made for."},
+	{Name: "spark.kubernetes.driver.reusePersistentVolumeClaim", Kind: Bool, Default: "true", NotImplemented: niK8s,
+		Doc: "Give a new executor pod an on-demand claim the driver owns that no live executor pod uses, instead of making a new claim. Needs spark.kubernetes.driver.ownPersistentVolumeClaim."},
+	{Name: "spark.kubernetes.local.dirs.tmpfs", Kind: Bool, Default: "false", NotImplemented: niK8s,
+		Doc: "Back the emptyDir local directories (SPARK_LOCAL_DIRS) of the driver and executor pods with memory (medium Memory); their use then counts against the pods' memory."},
+
+	// Allocation and lifecycle.
+	{Name: "spark.kubernetes.allocation.maxPendingPods", Kind: Int, Default: "2147483647", Validate: positiveInt, NotImplemented: niK8s,
+		Doc: "The most executor pods the driver lets be pending (requested or created but not yet running) at once; allocation waits while that many are."},
+	{Name: "spark.kubernetes.allocation.executor.timeout", Kind: Duration, Default: "600s", TimeUnit: "ms", Validate: positiveDuration("ms"), NotImplemented: niK8s,
+		Doc: "How long a newly requested executor pod may take to appear in the driver's listings (milliseconds when no unit is given); then the request is given up, its pod deleted and a new one requested, and the timeout counts as an executor failure."},
+	{Name: "spark.kubernetes.executor.missingPodDetectDelta", Kind: Duration, Default: "30s", TimeUnit: "ms", Validate: positiveDuration("ms"), NotImplemented: niK8s,
+		Doc: "How long a registered executor's pod may be missing from the driver's listings before the executor is removed (milliseconds when no unit is given)."},
+	{Name: "spark.kubernetes.driver.service.deleteOnTermination", Kind: Bool, Default: "true", NotImplemented: niK8s,
+		Doc: "Delete the driver's Service when the driver stops (it is owned by the driver pod in any case, and goes with it)."},
+
+	// Batch schedulers.
+	{Name: "spark.kubernetes.scheduler.name", Kind: String, NotImplemented: niK8s,
+		Doc: "The scheduler (schedulerName) of the driver and executor pods. Unset means the cluster's default scheduler."},
+	{Name: "spark.kubernetes.driver.scheduler.name", Kind: String, NotImplemented: niK8s,
+		Doc: "The scheduler of the driver pod; wins over spark.kubernetes.scheduler.name."},
+	{Name: "spark.kubernetes.executor.scheduler.name", Kind: String, NotImplemented: niK8s,
+		Doc: "The scheduler of the executor pods; wins over spark.kubernetes.scheduler.name."},
+	{Name: "spark.kubernetes.scheduler.volcano.podGroupTemplateFile", Kind: String, NotImplemented: niK8s,
+		Doc: "A file holding a Volcano PodGroup (YAML) whose spec (queue, priority class, min resources) the application's PodGroup <appId>-podgroup starts from."},
+	{Name: "spark.kubernetes.driver.pod.featureSteps", Kind: String, NotImplemented: niK8s,
+		Doc: "Extra feature steps of the driver pod, comma-separated. gospark knows Spark's org.apache.spark.deploy.k8s.features.VolcanoFeatureStep (the Volcano PodGroup) and refuses any other."},
+	{Name: "spark.kubernetes.executor.pod.featureSteps", Kind: String, NotImplemented: niK8s,
+		Doc: "Extra feature steps of the executor pods, comma-separated, as spark.kubernetes.driver.pod.featureSteps."},
+}
