@@ -366,7 +366,15 @@ func run(ctx context.Context, args []string) error {
 		fmt.Printf("groupby count=%d\n", n)
 		return hold(ctx, time.Duration(num(5))*time.Second)
 	default:
-		return fmt.Errorf("unknown mode %q", args[0])
+		mode, ok := modes[args[0]]
+		if !ok {
+			return fmt.Errorf("unknown mode %q", args[0])
+		}
+		return mode(ctx, sess, args[1:])
 	}
 	return nil
 }
+
+// modes are the modes defined in the other files of this package, one file
+// per concern (modes_*.go), each adding its own in an init function.
+var modes = map[string]func(ctx context.Context, sess *spark.Session, args []string) error{}
