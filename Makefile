@@ -83,7 +83,7 @@ e2e: cluster-deps cluster-bin
 		$(GO) run ./hack/cluster images -bin $(KUBE_BIN) || exit 1; \
 	fi; \
 	status=0; \
-	KUBECONFIG=$(CURDIR)/.cluster/kubeconfig GOSPARK_KUBE_BIN=$(KUBE_BIN) $(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e/ || status=1; \
+	KUBECONFIG=$(CURDIR)/.cluster/kubeconfig GOSPARK_KUBE_BIN=$(KUBE_BIN) $(GO) test -tags e2e -count=1 -timeout 40m ./test/e2e/ || status=1; \
 	if [ -n "$$started" ]; then \
 		$(GO) run ./hack/cluster down -bin $(KUBE_BIN) || status=1; \
 		GOSPARK_CLUSTER_DOWN=1 $(GO) test -tags e2e -count=1 -run TestDownLeftNothing ./hack/cluster || status=1; \
