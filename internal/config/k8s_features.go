@@ -35,11 +35,13 @@ var kubernetesFeatureProperties = []Property{
 		Doc: "Service account of the executor pods. Unset means the driver's (spark.kubernetes.authenticate.driver.serviceAccountName), as in Spark 3.1 and later."},
 
 	// Volumes.
-	{Name: "spark.kubernetes.driver.ownPersistentVolumeClaim", Kind: Bool, Default: "true", NotImplemented: niK8s,
+	{Name: "spark.kubernetes.driver.ownPersistentVolumeClaim", Kind: Bool, Default: "true",
 		Doc: "Make the driver pod, not the executor pod, the owner of on-demand claims (claimName=OnDemand) of executor pods, so that a claim outlives the executor it was made for."},
-	{Name: "spark.kubernetes.driver.reusePersistentVolumeClaim", Kind: Bool, Default: "true", NotImplemented: niK8s,
+	{Name: "spark.kubernetes.driver.reusePersistentVolumeClaim", Kind: Bool, Default: "true",
 		Doc: "Give a new executor pod an on-demand claim the driver owns that no live executor pod uses, instead of making a new claim. Needs spark.kubernetes.driver.ownPersistentVolumeClaim."},
-	{Name: "spark.kubernetes.local.dirs.tmpfs", Kind: Bool, Default: "false", NotImplemented: niK8s,
+	{Name: "spark.kubernetes.legacy.useReadWriteOnceAccessMode", Kind: Bool, Default: "false",
+		Doc: "Make on-demand claims (claimName=OnDemand) ReadWriteOnce, as Spark 3 did, instead of ReadWriteOncePod (one pod at a time), for storage that does not offer ReadWriteOncePod."},
+	{Name: "spark.kubernetes.local.dirs.tmpfs", Kind: Bool, Default: "false",
 		Doc: "Back the emptyDir local directories (SPARK_LOCAL_DIRS) of the driver and executor pods with memory (medium Memory); their use then counts against the pods' memory."},
 
 	// Allocation and lifecycle.

@@ -133,6 +133,8 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 	if _, err := tmpl.build("1"); err != nil { // a bad property fails now, not in the allocator
 		return fmt.Errorf("driverpod: executor pod: %w", err)
 	}
+	// On-demand claims are made with each pod (claims.go).
+	claims := newClaims(context.WithoutCancel(ctx), conf, cs, ns, app.Launch.AppID, owner, tmpl.build, m.log)
 	mgr, err := executors.Start(context.WithoutCancel(ctx), executors.Options{
 		Client: cs, Namespace: ns, AppID: app.Launch.AppID, Instances: app.Instances,
 		BatchSize:           conf.Int("spark.kubernetes.allocation.batch.size"),
@@ -140,7 +142,8 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 		PollInterval:        conf.Duration("spark.kubernetes.executor.apiPollingInterval"),
 		DeleteOnTermination: conf.Bool("spark.kubernetes.executor.deleteOnTermination"),
 		MaxFailures:         maxExecutorFailures(conf, app.Instances),
-		NewPod:              tmpl.build,
+		NewPod:              claims.newPod,
+		Created:             claims.created,
 		Registered:          m.isRegistered,
 		OnExit:              app.Events.Exited,
 		OnFatal:             app.Events.Fatal,

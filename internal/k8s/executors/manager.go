@@ -48,6 +48,11 @@ type Options struct {
 	MaxFailures int
 	// NewPod builds the pod of executor id.
 	NewPod func(id string) (*corev1.Pod, error)
+	// Created, when set, is called after the pod of an executor was
+	// created (p is the pod sent), to make what it needs that must exist
+	// after it (claims it owns). An error deletes the pod and counts as a
+	// failure.
+	Created func(ctx context.Context, p *corev1.Pod) error
 	// Registered reports whether executor id registered with the driver.
 	Registered func(id string) bool
 	// OnExit hears of an executor whose pod ended or went away, and why.
@@ -362,6 +367,19 @@ func (m *Manager) create(ctx context.Context) error {
 		return err
 	}
 	m.opts.Log.Info("executor pod created", "executor", id, "pod", p.Name)
+	if m.opts.Created != nil {
+		if err := m.opts.Created(ctx, p); err != nil {
+			// The pod cannot start without what Created makes (its
+			// claims): it goes, and the failure counts.
+			if derr := m.opts.Client.CoreV1().Pods(m.opts.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{}); derr != nil && !apierrors.IsNotFound(derr) {
+				err = fmt.Errorf("%w (and deleting pod %s: %w)", err, p.Name, derr)
+			}
+			m.mu.Lock()
+			e.exited = true
+			m.mu.Unlock()
+			return err
+		}
+	}
 	return nil
 }
 

@@ -71,6 +71,10 @@ func createOwned(ctx context.Context, cs kubernetes.Interface, ns string, obj ru
 		o.OwnerReferences = []metav1.OwnerReference{owner}
 		c, err := core.Secrets(ns).Create(ctx, o, opts)
 		return c, "secret", o.Name, err
+	case *corev1.PersistentVolumeClaim:
+		o.OwnerReferences = []metav1.OwnerReference{owner}
+		c, err := core.PersistentVolumeClaims(ns).Create(ctx, o, opts)
+		return c, "persistent volume claim", o.Name, err
 	default:
 		return nil, fmt.Sprintf("%T", obj), "", fmt.Errorf("launch: no way to create a %T", obj)
 	}

@@ -132,7 +132,7 @@ var Steps = []Step{
 	{Name: "resources", Pod: resources},
 	{Name: "service account", Pod: serviceAccount},
 	{Name: "secrets", Pod: secrets},
-	{Name: "volumes", Pod: volumes},
+	volumesStep,
 	// After volumes: the init-container gets the main container's mounts.
 	initStep,
 }
