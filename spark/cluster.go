@@ -116,12 +116,17 @@ func (s *Session) startDriverEndpoint() error {
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	kube := s.master.Kind == master.Kubernetes
+	kube := s.master.Kind == master.Kubernetes && !s.clientMode()
 	port := launch.DriverPort(s.conf, kube)
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	if kube {
+	switch {
+	case kube:
 		// Every address of the pod: executors come through the Service.
 		addr = ":" + strconv.Itoa(port)
+	case s.clientMode():
+		// Client mode on Kubernetes: executor pods dial spark.driver.host;
+		// spark.driver.bindAddress (which defaults to it) is where to listen.
+		addr = net.JoinHostPort(s.conf.String("spark.driver.bindAddress"), strconv.Itoa(port))
 	}
 	d, err := cluster.NewDriver(cluster.DriverOptions{
 		AppID:       s.appID,
@@ -182,10 +187,20 @@ func (s *Session) Executors() []string {
 	return out
 }
 
+// clientMode tells a Kubernetes driver that runs where gospark submit ran
+// (--deploy-mode client), not in a driver pod.
+func (s *Session) clientMode() bool {
+	return s.master.Kind == master.Kubernetes && s.conf.String("spark.submit.deployMode") == "client"
+}
+
 // driverURL is where executors reach the driver endpoint.
 func (s *Session) driverURL() string {
 	if s.master.Kind != master.Kubernetes {
 		return s.driver.Addr()
+	}
+	if s.clientMode() {
+		_, port, _ := net.SplitHostPort(s.driver.Addr()) // spark.driver.port, or the one picked
+		return net.JoinHostPort(s.conf.String("spark.driver.host"), port)
 	}
 	port := strconv.Itoa(launch.DriverPort(s.conf, true))
 	if host := s.conf.String("spark.driver.host"); host != "" {

@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return err
 		},
 	}
-	root.AddCommand(submitCmd, versionCmd, imageCommand(), initCommand(stderr), stagingServerCommand(stderr), shuffleServiceCommand(stderr), historyServerCommand(stderr), driverCommand(stderr, &code))
+	root.AddCommand(submitCmd, versionCmd, imageCommand(), initCommand(stderr), stagingServerCommand(stderr), shuffleServiceCommand(stderr), historyServerCommand(stderr), driverCommand(stderr, &code), watchdogCommand())
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

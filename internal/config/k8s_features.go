@@ -54,6 +54,10 @@ var kubernetesFeatureProperties = []Property{
 	{Name: "spark.kubernetes.driver.service.deleteOnTermination", Kind: Bool, Default: "true", NotImplemented: niK8s,
 		Doc: "Delete the driver's Service when the driver stops (it is owned by the driver pod in any case, and goes with it)."},
 
+	// Client mode.
+	{Name: "spark.driver.bindAddress", Kind: String, Fallback: "spark.driver.host",
+		Doc: "Address the driver listens on for its executors in client mode on Kubernetes, and where gospark submit serves the application's files to the executor pods. Unset means spark.driver.host. Executors still connect to spark.driver.host, so this is for a host whose reachable address is not its own (a NAT, a Service in front of a pod)."},
+
 	// Batch schedulers.
 	{Name: "spark.kubernetes.scheduler.name", Kind: String, NotImplemented: niK8s,
 		Doc: "The scheduler (schedulerName) of the driver and executor pods. Unset means the cluster's default scheduler."},

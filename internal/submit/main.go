@@ -53,6 +53,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if s.ClientPlan != nil {
+		code, err := runClient(ctx, s, stdout, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "gospark submit: error:", err)
+		}
+		return code
+	}
 	if s.Plan != nil {
 		code, err := launch.Submit(ctx, s.Kube, s.Plan, s.Conf, stdout)
 		if err != nil {

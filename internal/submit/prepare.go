@@ -30,6 +30,9 @@ type Submission struct {
 	// --status and --kill).
 	Kube kubernetes.Interface
 	Plan *launch.Plan
+	// ClientPlan is a client-mode submission to Kubernetes: the driver
+	// runs here and this process manages its executor pods.
+	ClientPlan *launch.ClientPlan
 }
 
 // defaultsFile returns spark-defaults.conf from $SPARK_CONF_DIR, else from
@@ -129,9 +132,6 @@ func Prepare(a *Args) (*Submission, error) {
 	if mode == "cluster" && m.Kind != master.Kubernetes {
 		return nil, fmt.Errorf("Cluster deploy mode is not compatible with master %q; use --deploy-mode client or a k8s:// master", m.Raw) // spark-submit's wording
 	}
-	if m.Kind == master.Kubernetes && mode != "cluster" {
-		return nil, fmt.Errorf("master %s: client deploy mode is not supported on Kubernetes; use --deploy-mode cluster (the driver then runs in a pod)", m.Raw)
-	}
 	if a.Primary == "" {
 		return nil, usageErrorf("no application given: name a Go package directory or an executable after the options")
 	}
@@ -153,7 +153,12 @@ func Prepare(a *Args) (*Submission, error) {
 	}
 	if m.Kind == master.Kubernetes {
 		// Everything is built and checked before anything is created.
-		if s.Plan, err = launch.NewPlan(conf, a.Primary, a.AppArgs, time.Now()); err != nil {
+		if mode == "cluster" {
+			s.Plan, err = launch.NewPlan(conf, a.Primary, a.AppArgs, time.Now())
+		} else {
+			s.ClientPlan, err = launch.NewClientPlan(conf, m.APIServer, a.Primary, a.AppArgs, time.Now())
+		}
+		if err != nil {
 			return nil, err
 		}
 		if s.Kube, _, err = client.New(conf, m.APIServer); err != nil {

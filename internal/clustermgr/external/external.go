@@ -35,7 +35,7 @@ func init() {
 	clustermgr.Register(master.Kubernetes, func(m master.Master, _ *config.Conf, log *slog.Logger) (clustermgr.Manager, error) {
 		url, secret := os.Getenv(launch.EnvManagerURL), os.Getenv(launch.EnvManagerSecret)
 		if url == "" || secret == "" {
-			return nil, fmt.Errorf("%w: the driver of a Kubernetes application (%s) runs in a driver pod, started by gospark driver; submit it with gospark submit --deploy-mode cluster (client mode is not supported)",
+			return nil, fmt.Errorf("%w: the driver of a Kubernetes application (%s) runs under gospark, which manages its executor pods: submit it with gospark submit (--deploy-mode cluster runs it in a driver pod, --deploy-mode client here)",
 				ErrNoManagerProcess, m.Raw)
 		}
 		return Dial(context.Background(), url, secret, log)

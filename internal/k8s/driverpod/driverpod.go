@@ -8,6 +8,12 @@
 // Kubernetes code. When the application exits, whatever executor pods are
 // left are removed, and the process exits with the application's code.
 //
+// In client mode (gospark submit --deploy-mode client, client.go) the
+// submit process does the same for an application it runs where it runs:
+// no driver pod, executor pods owned by the pod named
+// spark.kubernetes.driver.pod.name if the driver runs in one, else by
+// nothing.
+//
 // With spark.shuffle.service.enabled it also stands for the external
 // shuffle service's DaemonSet (shuffle.go): executor pods mount the host
 // directory its pods serve, and the driver asks which pod serves an
@@ -50,6 +56,20 @@ func Run(ctx context.Context, app string, args []string, log *slog.Logger) (int,
 	if err != nil {
 		return 1, fmt.Errorf("driverpod: the application %s: %w", app, err)
 	}
+	cmd := exec.Command(path, args...)
+	cmd.Env = os.Environ()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	code, err := serve(ctx, cmd, newPodManager(conf, log), log)
+	removeServices(ctx, conf, driverClient, log) // service.go
+	return code, err
+}
+
+// serve starts the application cmd with the address and secret of a fresh
+// local channel added to its environment, answers its calls with mgr
+// until it exits, and returns its exit code. SIGTERM and SIGINT are
+// forwarded to it. When it ends without stopping its session, mgr is
+// stopped here, so that no executor pod stays.
+func serve(ctx context.Context, cmd *exec.Cmd, mgr *podManager, log *slog.Logger) (int, error) {
 	secret, err := rpc.NewSecret()
 	if err != nil {
 		return 1, fmt.Errorf("driverpod: %w", err)
@@ -60,29 +80,34 @@ func Run(ctx context.Context, app string, args []string, log *slog.Logger) (int,
 	}
 	defer ln.Close()
 
-	cmd := exec.Command(path, args...)
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(cmd.Env,
 		launch.EnvRole+"="+launch.RoleDriver,
 		launch.EnvManagerURL+"="+ln.Addr().String(),
 		launch.EnvManagerSecret+"="+secret)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	// The application does not outlive this process.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return 1, fmt.Errorf("driverpod: starting %s: %w", path, err)
-	}
-	// Kubernetes stops a pod with SIGTERM to its entry process: the
-	// application gets it, and its Stop ends the executors.
+	// Kubernetes stops a pod with SIGTERM to its entry process, a user
+	// stops gospark submit with ^C: the application gets it, and its Stop
+	// ends the executors.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return 1, fmt.Errorf("driverpod: starting %s: %w", cmd.Path, err)
+	}
+	forwarded := make(chan struct{})
+	defer close(forwarded)
 	go func() {
-		for s := range sigs {
-			_ = cmd.Process.Signal(s)
+		for {
+			select {
+			case s := <-sigs:
+				_ = cmd.Process.Signal(s)
+			case <-forwarded:
+				return
+			}
 		}
 	}()
 
-	mgr := newPodManager(conf, log)
 	served := make(chan bool, 1)
 	go func() {
 		stopped, err := external.Serve(ctx, ln, secret, mgr, log)

@@ -40,6 +40,9 @@ type podManager struct {
 	shuffle    *shuffleServices // nil without spark.shuffle.service.enabled
 	registered map[string]bool
 	stopped    bool
+	// clientSide is set in client mode (client.go): the driver runs where
+	// gospark submit runs, in no driver pod of gospark's.
+	clientSide *clientSide
 }
 
 var (
@@ -96,7 +99,7 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 	}
 	ns := conf.String("spark.kubernetes.namespace")
 	name := conf.String("spark.kubernetes.driver.pod.name")
-	if name == "" {
+	if name == "" && m.clientSide == nil {
 		return fmt.Errorf("driverpod: spark.kubernetes.driver.pod.name is not set: the driver pod is made by gospark submit --deploy-mode cluster")
 	}
 	if err := checkDecommissionLabel(conf); err != nil {
@@ -120,16 +123,27 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 		m.log.Info("external shuffle service", "namespace", shuffle.namespace, "labels", shuffle.labels,
 			"hostPath", d.HostPath, "mountPath", d.MountPath)
 	}
-	driverPod, err := cs.CoreV1().Pods(ns).Get(getCtx, name, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("driverpod: reading the driver pod %s/%s (spark.kubernetes.driver.pod.name): %w", ns, name, err)
-	}
-	owner := &metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: driverPod.Name, UID: driverPod.UID, Controller: new(true)}
 	prefix := conf.String("spark.kubernetes.executor.podNamePrefix")
-	if prefix == "" {
-		prefix = pods.ResourcePrefix(conf.String("spark.app.name"), driverPod.CreationTimestamp.Time)
+	var owner *metav1.OwnerReference
+	contract := app.Launch
+	if m.clientSide != nil {
+		// Client mode: submit found the owner (the pod the driver runs
+		// in, if any) and set the prefix.
+		owner = m.clientSide.owner
+		if contract, err = m.clientSide.executorContract(contract); err != nil {
+			return fmt.Errorf("driverpod: %w", err)
+		}
+	} else {
+		driverPod, err := cs.CoreV1().Pods(ns).Get(getCtx, name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("driverpod: reading the driver pod %s/%s (spark.kubernetes.driver.pod.name): %w", ns, name, err)
+		}
+		owner = &metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: driverPod.Name, UID: driverPod.UID, Controller: new(true)}
+		if prefix == "" {
+			prefix = pods.ResourcePrefix(conf.String("spark.app.name"), driverPod.CreationTimestamp.Time)
+		}
 	}
-	tmpl := executorPod{conf: conf, contract: app.Launch, namespace: ns, prefix: prefix, owner: owner, shuffle: dir}
+	tmpl := executorPod{conf: conf, contract: contract, namespace: ns, prefix: prefix, owner: owner, shuffle: dir}
 	if _, err := tmpl.build("1"); err != nil { // a bad property fails now, not in the allocator
 		return fmt.Errorf("driverpod: executor pod: %w", err)
 	}

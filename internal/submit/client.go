@@ -1,0 +1,38 @@
+package submit
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gospark/gospark/internal/k8s/launch"
+	contract "github.com/gospark/gospark/internal/launch"
+)
+
+// runClient runs a client-mode submission to Kubernetes: the application
+// is built or found here and runs here as the driver, while this process
+// manages its executor pods (launch.RunClient). It returns the
+// application's exit code.
+func runClient(ctx context.Context, s *Submission, stdout, stderr io.Writer) (int, error) {
+	// ^C or SIGTERM during the build stops it; once the application runs,
+	// they are forwarded to it.
+	bctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	bin, cleanup, err := s.binary(bctx, stderr)
+	interrupted := bctx.Err() != nil && ctx.Err() == nil
+	stop()
+	if err != nil {
+		if interrupted {
+			return 130, err
+		}
+		return 1, err
+	}
+	defer cleanup()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: launch.LogLevel()}))
+	return launch.RunClient(ctx, s.Kube, s.ClientPlan, launch.ClientApp{
+		Path: bin, Args: s.Args.AppArgs, Env: contract.Without(os.Environ()),
+		Stdin: os.Stdin, Stdout: stdout, Stderr: stderr,
+	}, stderr, log)
+}
