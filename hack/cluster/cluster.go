@@ -150,7 +150,32 @@ func (c *cluster) components() []component {
 			"--hostname-override=" + c.NodeName,
 		}},
 		{name: "coredns", args: []string{c.binary("coredns"), "-conf", c.path("Corefile")}},
+		// Built by up from hack/provisioner: claims of its StorageClass
+		// (the default) get hostPath volumes under volumes/.
+		{name: "provisioner", args: []string{c.path("bin", "provisioner"),
+			"-kubeconfig=" + c.kubeconfig(), "-dir=" + c.path("volumes"), "-class=" + StorageClass,
+		}},
 	}
+}
+
+// StorageClass is the provisioner's class, the cluster's default.
+const StorageClass = "gospark-hostpath"
+
+// buildProvisioner builds hack/provisioner into bin/.
+func (c *cluster) buildProvisioner(ctx context.Context) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.path("bin"), 0o755); err != nil {
+		return err
+	}
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", c.path("bin", "provisioner"), "./hack/provisioner")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building hack/provisioner: %w: %s", err, out)
+	}
+	return nil
 }
 
 func (c *cluster) binary(name string) string { return filepath.Join(c.bin, name) }
@@ -166,6 +191,9 @@ func (c *cluster) up(ctx context.Context, timeout time.Duration) error {
 			return nil
 		}
 		return errNeedsDown
+	}
+	if err := c.buildProvisioner(ctx); err != nil {
+		return err
 	}
 	for _, comp := range c.components() {
 		if _, err := os.Stat(comp.args[0]); err != nil {
@@ -226,6 +254,10 @@ func (c *cluster) afterStart(ctx context.Context, name string) error {
 	case "kube-apiserver":
 		return poll(ctx, "kube-apiserver readyz", func() error {
 			return httpOK(ctx, c.apiURL("/readyz"), c.Token)
+		})
+	case "provisioner":
+		return poll(ctx, "storage class "+StorageClass, func() error {
+			return httpOK(ctx, c.apiURL("/apis/storage.k8s.io/v1/storageclasses/"+StorageClass), c.Token)
 		})
 	}
 	return nil
