@@ -113,6 +113,11 @@ const (
 // mounted.*) or else the pod's service account.
 func DriverConfig(conf *config.Conf) (*rest.Config, error) {
 	cfg := &rest.Config{Host: conf.String("spark.kubernetes.driver.master"), UserAgent: "gospark-driver"}
+	if _, ok := config.DriverOnly(conf); ok {
+		// A driver-only application (local[*]) still has its Services
+		// to delete: through the API server every pod reaches.
+		cfg.Host = "https://kubernetes.default.svc"
+	}
 	ca := conf.String(mountedPrefix + "caCertFile")
 	if ca == "" {
 		ca = serviceAccountDir + "/ca.crt"

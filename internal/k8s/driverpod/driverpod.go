@@ -59,7 +59,9 @@ func Run(ctx context.Context, app string, args []string, log *slog.Logger) (int,
 	cmd := exec.Command(path, args...)
 	cmd.Env = os.Environ()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	return serve(ctx, cmd, newPodManager(conf, log), log)
+	code, err := serve(ctx, cmd, newPodManager(conf, log), log)
+	removeServices(ctx, conf, driverClient, log) // service.go
+	return code, err
 }
 
 // serve starts the application cmd with the address and secret of a fresh

@@ -42,6 +42,21 @@ type Options struct {
 	// DeleteOnTermination deletes ended pods; otherwise they are labelled
 	// spark-exec-inactive=true.
 	DeleteOnTermination bool
+	// MaxPending is the most executor pods that may be pending at once:
+	// requested and not yet seen, or seen Pending
+	// (spark.kubernetes.allocation.maxPendingPods); 0 means no limit.
+	MaxPending int
+	// Timeout is how long an executor pod may take from its request to
+	// running (spark.kubernetes.allocation.executor.timeout, at least five
+	// batch delays, as in Spark): a pod not seen by then, not created by
+	// then (the API refusing it, e.g. for a quota), or still Pending then
+	// (unschedulable, a missing claim) is deleted, counted as a failure and
+	// requested again. 0 means no limit.
+	Timeout time.Duration
+	// MissingDelta is how long the pod of a registered executor may be
+	// missing from the listings before the executor is removed
+	// (spark.kubernetes.executor.missingPodDetectDelta); 0 means never.
+	MissingDelta time.Duration
 	// MaxFailures is how many executor failures are tolerated
 	// (spark.executor.maxNumFailures). Pods that were deleted and
 	// executors that exited with code 0 are not failures.
@@ -57,6 +72,10 @@ type Options struct {
 	Registered func(id string) bool
 	// OnExit hears of an executor whose pod ended or went away, and why.
 	OnExit func(id, reason string)
+	// OnRefused hears that the API server refused to create the pod of
+	// executor id (err; it is asked again each round until Timeout), and,
+	// with err nil, that it no longer is (created after all, or given up).
+	OnRefused func(id string, err error)
 	// OnFatal hears, once, that the application cannot get executors.
 	OnFatal func(err error)
 	Log     *slog.Logger
@@ -67,6 +86,16 @@ type exec struct {
 	id, pod  string
 	exited   bool
 	retiring bool // decommissioned: its end is expected and not replaced
+	// requested is when the pod was first asked for; refused is the API's
+	// last refusal while it is not created yet (a quota, say), retried
+	// every round until Timeout.
+	requested time.Time
+	refused   error
+	// seen: the pod was in a snapshot; pending: it is not known to run
+	// (not seen, or seen Pending); missingSince: the executor registered
+	// and its pod is not in the snapshot since then.
+	seen, pending bool
+	missingSince  time.Time
 }
 
 // Manager creates and follows the executor pods of one application.
@@ -76,6 +105,8 @@ type Manager struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	now func() time.Time // the clock; tests set it
+
 	mu       sync.Mutex
 	execs    map[string]*exec
 	next     int
@@ -83,6 +114,11 @@ type Manager struct {
 	fatal    bool
 	stopping bool
 }
+
+// RefusedAnnotation is the annotation of the driver pod saying which
+// executor pod the API server refuses to create and why (a quota, say),
+// while it does: gospark submit reports it, since there is no pod to see.
+const RefusedAnnotation = "spark.gospark.io/executor-pod-refused"
 
 // Selector selects an application's executor pods.
 func Selector(appID string) string {
@@ -100,7 +136,10 @@ func Start(ctx context.Context, opts Options) (*Manager, error) {
 			opts.BatchSize, opts.BatchDelay, opts.PollInterval)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	m := &Manager{opts: opts, store: NewStore(), cancel: cancel, done: make(chan struct{}), execs: map[string]*exec{}}
+	m := &Manager{opts: opts, store: NewStore(), cancel: cancel, done: make(chan struct{}), execs: map[string]*exec{}, now: time.Now}
+	if m.opts.Timeout > 0 {
+		m.opts.Timeout = max(m.opts.Timeout, 5*m.opts.BatchDelay)
+	}
 
 	factory := informers.NewSharedInformerFactoryWithOptions(opts.Client, 0,
 		informers.WithNamespace(opts.Namespace),
@@ -227,6 +266,99 @@ func (m *Manager) lifecycle(ctx context.Context, snap Snapshot) {
 			m.exited(ctx, e, p, reason, false, false)
 		}
 	}
+	m.overdue(ctx, snap)
+}
+
+// overdue notes which executors' pods are seen, pending or missing, and
+// gives up on those that are late:
+//
+//   - a pod requested more than Timeout ago that is not in the snapshot
+//     (never created, the API refusing it, or missed by the watch) or
+//     still Pending (it cannot be scheduled, a claim it needs is missing,
+//     ...) is deleted and counted as a failure, with why; the allocator
+//     asks for another, so that a request that cannot be satisfied ends
+//     at spark.executor.maxNumFailures instead of waiting for ever;
+//   - a registered executor whose pod is missing from the snapshot for
+//     more than MissingDelta (its deletion was missed) is removed; as
+//     for any deleted pod, this is not a failure.
+//
+// Retiring executors are given up on too, but exited neither counts nor
+// reports them.
+func (m *Manager) overdue(ctx context.Context, snap Snapshot) {
+	now := m.now()
+	byID := map[string]*corev1.Pod{}
+	for _, p := range snap.Pods {
+		if id := p.Labels[pods.LabelExecID]; id != "" {
+			byID[id] = p
+		}
+	}
+	type late struct {
+		e      *exec
+		pod    *corev1.Pod // nil when it is not in the snapshot
+		reason string
+		failed bool
+	}
+	var lates []late
+	timeout, delta := m.opts.Timeout, m.opts.MissingDelta
+	m.mu.Lock()
+	for _, id := range slices.Sorted(maps.Keys(m.execs)) {
+		e := m.execs[id]
+		if e.exited {
+			continue
+		}
+		registered := m.opts.Registered != nil && m.opts.Registered(e.id)
+		p := byID[e.id]
+		if p != nil && p.Name != e.pod {
+			p = nil
+		}
+		switch {
+		case p != nil:
+			e.seen, e.missingSince = true, time.Time{}
+			e.pending = p.Status.Phase == corev1.PodPending || p.Status.Phase == ""
+			if e.pending && !registered && p.DeletionTimestamp == nil && timeout > 0 && now.Sub(e.requested) > timeout {
+				why := podstatus.Phase(p)
+				if prob, ok := podstatus.Explain(p); ok {
+					why = prob.String()
+				}
+				lates = append(lates, late{e, p, fmt.Sprintf("still pending %s after it was requested (spark.kubernetes.allocation.executor.timeout): %s",
+					timeout, why), true})
+			}
+		case registered:
+			e.pending = false
+			if e.missingSince.IsZero() {
+				e.missingSince = now
+			} else if delta > 0 && now.Sub(e.missingSince) > delta {
+				lates = append(lates, late{e, nil, fmt.Sprintf("pod missing from the cluster's listings for more than %s (spark.kubernetes.executor.missingPodDetectDelta): it was deleted or changed without the driver hearing of it",
+					delta), false})
+			}
+		default:
+			e.pending = true
+			if timeout > 0 && now.Sub(e.requested) > timeout {
+				reason := fmt.Sprintf("pod not seen in the cluster %s after it was requested (spark.kubernetes.allocation.executor.timeout)", timeout)
+				if e.refused != nil {
+					reason = fmt.Sprintf("pod not created within %s (spark.kubernetes.allocation.executor.timeout): %v", timeout, e.refused)
+				}
+				lates = append(lates, late{e, nil, reason, true})
+			}
+		}
+	}
+	m.mu.Unlock()
+	api := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
+	for _, l := range lates {
+		if l.e.refused != nil && m.opts.OnRefused != nil {
+			m.opts.OnRefused(l.e.id, nil)
+		}
+		if l.failed {
+			// Whether or not ended pods are kept (DeleteOnTermination),
+			// this one goes: a pod kept pending could start later and
+			// join as an executor no one asked for.
+			err := api.Delete(ctx, l.e.pod, metav1.DeleteOptions{})
+			if err != nil && !apierrors.IsNotFound(err) && ctx.Err() == nil {
+				m.opts.Log.Warn("deleting a late executor pod", "executor", l.e.id, "pod", l.e.pod, "error", err)
+			}
+		}
+		m.exited(ctx, l.e, l.pod, l.reason, l.failed, false)
+	}
 }
 
 // failure tells whether the end of an executor's pod counts toward
@@ -306,16 +438,18 @@ func (m *Manager) removePod(ctx context.Context, p *corev1.Pod) {
 	}
 }
 
-// allocate creates executor pods until Instances are alive (retiring ones
-// do not count), at most
-// BatchSize of them pending (created but not registered) at a time.
+// allocate first asks again for the pods the API refused, then creates
+// executor pods until Instances are alive (retiring ones do not count), at
+// most BatchSize of them pending (created but not registered) and at most
+// MaxPending of them not running (not seen yet, or seen Pending) at a time.
 func (m *Manager) allocate(ctx context.Context) {
 	m.mu.Lock()
 	if m.fatal || m.stopping {
 		m.mu.Unlock()
 		return
 	}
-	alive, pending := 0, 0
+	alive, pending, notRunning := 0, 0, 0
+	var refused []*exec
 	for _, e := range m.execs {
 		// A retiring executor is on its way out: the target was lowered
 		// for it already, and a new one may be asked for meanwhile.
@@ -325,22 +459,33 @@ func (m *Manager) allocate(ctx context.Context) {
 		alive++
 		if m.opts.Registered == nil || !m.opts.Registered(e.id) {
 			pending++
+			if !e.seen || e.pending {
+				notRunning++
+			}
+		}
+		if e.refused != nil {
+			refused = append(refused, e)
 		}
 	}
 	n := min(m.opts.Instances-alive, m.opts.BatchSize-pending)
+	if m.opts.MaxPending > 0 {
+		n = min(n, m.opts.MaxPending-notRunning)
+	}
 	m.mu.Unlock()
+	slices.SortFunc(refused, func(a, b *exec) int { return a.requested.Compare(b.requested) })
+	for _, e := range refused {
+		if err := m.retry(ctx, e); err != nil {
+			return
+		}
+	}
 	for range max(n, 0) {
 		if err := m.create(ctx); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			m.failed(fmt.Errorf("creating an executor pod: %w", err))
 			return
 		}
 	}
 }
 
-// create makes one executor pod with the next id.
+// create asks for one executor pod with the next id.
 func (m *Manager) create(ctx context.Context) error {
 	m.mu.Lock()
 	m.next++
@@ -348,39 +493,86 @@ func (m *Manager) create(ctx context.Context) error {
 	m.mu.Unlock()
 	p, err := m.opts.NewPod(id)
 	if err != nil {
+		m.failed(fmt.Errorf("building the pod of executor %s: %w", id, err))
 		return err
 	}
-	e := &exec{id: id, pod: p.Name}
+	e := &exec{id: id, pod: p.Name, requested: m.now(), pending: true}
 	m.mu.Lock()
 	m.execs[id] = e
 	m.mu.Unlock()
-	_, err = m.opts.Client.CoreV1().Pods(m.opts.Namespace).Create(ctx, p, metav1.CreateOptions{})
+	return m.send(ctx, e, p)
+}
+
+// retry asks again for the pod of an executor the API refused.
+func (m *Manager) retry(ctx context.Context, e *exec) error {
+	p, err := m.opts.NewPod(e.id)
+	if err != nil {
+		m.mu.Lock()
+		e.exited = true
+		m.mu.Unlock()
+		m.failed(fmt.Errorf("building the pod of executor %s: %w", e.id, err))
+		return err
+	}
+	return m.send(ctx, e, p)
+}
+
+// send creates the pod of executor e. A refusal that asking again may
+// overcome (a quota, a webhook, the API server unavailable) is kept in
+// e.refused and asked again each round until the executor's Timeout
+// (overdue); a pod the API server finds invalid is a failure at once.
+func (m *Manager) send(ctx context.Context, e *exec, p *corev1.Pod) error {
+	_, err := m.opts.Client.CoreV1().Pods(m.opts.Namespace).Create(ctx, p, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		// A create retried after a lost answer: the name is this
 		// executor's alone, so the pod is the one asked for.
 		err = nil
 	}
-	if err != nil {
+	switch {
+	case err == nil:
+		m.mu.Lock()
+		again := e.refused != nil
+		e.refused = nil
+		m.mu.Unlock()
+		m.opts.Log.Info("executor pod created", "executor", e.id, "pod", p.Name, "retried", again)
+		if again && m.opts.OnRefused != nil {
+			m.opts.OnRefused(e.id, nil)
+		}
+		if m.opts.Created != nil {
+			if err := m.opts.Created(ctx, p); err != nil {
+				// The pod cannot start without what Created makes (its
+				// claims): it goes, and the failure counts.
+				if derr := m.opts.Client.CoreV1().Pods(m.opts.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{}); derr != nil && !apierrors.IsNotFound(derr) {
+					err = fmt.Errorf("%w (and deleting pod %s: %w)", err, p.Name, derr)
+				}
+				m.mu.Lock()
+				e.exited = true
+				m.mu.Unlock()
+				m.failed(fmt.Errorf("executor %s: %w", e.id, err))
+				return err
+			}
+		}
+		return nil
+	case ctx.Err() != nil:
+		return err
+	case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
 		m.mu.Lock()
 		e.exited = true
 		m.mu.Unlock()
+		m.failed(fmt.Errorf("creating the pod of executor %s: %w", e.id, err))
 		return err
 	}
-	m.opts.Log.Info("executor pod created", "executor", id, "pod", p.Name)
-	if m.opts.Created != nil {
-		if err := m.opts.Created(ctx, p); err != nil {
-			// The pod cannot start without what Created makes (its
-			// claims): it goes, and the failure counts.
-			if derr := m.opts.Client.CoreV1().Pods(m.opts.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{}); derr != nil && !apierrors.IsNotFound(derr) {
-				err = fmt.Errorf("%w (and deleting pod %s: %w)", err, p.Name, derr)
-			}
-			m.mu.Lock()
-			e.exited = true
-			m.mu.Unlock()
-			return err
+	m.mu.Lock()
+	first := e.refused == nil
+	e.refused = err
+	m.mu.Unlock()
+	if first {
+		m.opts.Log.Warn("executor pod refused; asking again until spark.kubernetes.allocation.executor.timeout",
+			"executor", e.id, "pod", p.Name, "timeout", m.opts.Timeout, "error", err)
+		if m.opts.OnRefused != nil {
+			m.opts.OnRefused(e.id, err)
 		}
 	}
-	return nil
+	return err
 }
 
 // failed counts a failure that is not a pod's (the API refused to create

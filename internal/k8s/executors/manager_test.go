@@ -34,7 +34,7 @@ func manager(t *testing.T, instances, batch, maxFailures int, registered map[str
 	t.Helper()
 	cs := fake.NewClientset()
 	var exits []string
-	m := &Manager{store: NewStore(), execs: map[string]*exec{}, opts: Options{
+	m := &Manager{store: NewStore(), execs: map[string]*exec{}, now: time.Now, opts: Options{
 		Client: cs, Namespace: "ns", AppID: "app", Instances: instances, BatchSize: batch, MaxFailures: maxFailures,
 		DeleteOnTermination: true,
 		NewPod:              func(id string) (*corev1.Pod, error) { return execPod(id, ""), nil },
