@@ -14,9 +14,18 @@ func unknownProperty(name string) error {
 	return ErrUnknownProperty
 }
 
-// closest returns the registered name (or, for a prefix property, the prefix
-// plus the rest of name) nearest to name in edit distance, ignoring case, or
-// "" when none is within a typo's reach.
+// closest returns the registered name nearest to name in edit distance,
+// ignoring case, or "" when none is within a typo's reach.
+//
+// A prefix property (spark.executorEnv., ...driver.label., ...secrets.)
+// turns what follows it into an environment variable, a label, a secret:
+// it is suggested only for a name that splits at one of its dots into a
+// misspelt prefix (at most maxPrefixTypo edits) and a key, and the
+// suggestion keeps that key whole. A misspelt property is never made a key:
+// spark.kubernetes.driver.podTemplate is not suggested
+// spark.kubernetes.driverEnv.podTemplate, nor is
+// spark.kubernetes.driver.secretKeyRf.DB_USER suggested
+// spark.kubernetes.driver.secrets.KeyRf.DB_USER.
 func closest(name string) string {
 	lname := strings.ToLower(name)
 	best, bestDist := "", -1
@@ -33,14 +42,13 @@ func closest(name string) string {
 				consider(p.Name, editDistance(lname, ln))
 				continue
 			}
-			// Compare the prefix with the start of name, allowing the
-			// prefix itself to be misspelt by a few characters.
-			for cut := max(len(ln)-3, 1); cut <= min(len(ln)+3, len(lname)-1); cut++ {
-				d := editDistance(lname[:cut], ln)
-				if strings.HasPrefix(name[cut:], ".") {
-					d++ // the prefix already ends with a dot
+			for i := range len(lname) - 1 {
+				if lname[i] != '.' {
+					continue
 				}
-				consider(p.Name+name[cut:], d)
+				if d := editDistance(lname[:i+1], ln); d <= maxPrefixTypo {
+					consider(p.Name+name[i+1:], d)
+				}
 			}
 		}
 	}
@@ -49,6 +57,10 @@ func closest(name string) string {
 	}
 	return best
 }
+
+// maxPrefixTypo is how far a prefix property's prefix may be misspelt for
+// it to be suggested.
+const maxPrefixTypo = 2
 
 // editDistance is the Levenshtein distance between a and b, in bytes.
 func editDistance(a, b string) int {

@@ -39,14 +39,19 @@ func (m *podManager) ExecutorLog(ctx context.Context, executorID string) (io.Rea
 		return nil, fmt.Errorf("%w: driverpod: no executor %q", clustermgr.ErrNoLog, executorID)
 	}
 	podsAPI := cs.CoreV1().Pods(ns)
-	if _, err := podsAPI.Get(ctx, name, metav1.GetOptions{}); err != nil {
+	pod, err := podsAPI.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, fmt.Errorf("%w: driverpod: executor %s: its pod %s is gone, and its log with it", clustermgr.ErrNoLog, executorID, name)
 		}
 		return nil, fmt.Errorf("driverpod: executor %s: reading pod %s: %w", executorID, name, err)
 	}
 	tail := int64(logTailLines)
-	stream, err := podsAPI.GetLogs(name, &corev1.PodLogOptions{Container: pods.ExecContainer, TailLines: &tail}).Stream(ctx)
+	container := pods.ExecContainer
+	if len(pod.Spec.Containers) > 0 { // a pod template may name it
+		container = pod.Spec.Containers[0].Name
+	}
+	stream, err := podsAPI.GetLogs(name, &corev1.PodLogOptions{Container: container, TailLines: &tail}).Stream(ctx)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, fmt.Errorf("%w: driverpod: executor %s: its pod %s is gone, and its log with it", clustermgr.ErrNoLog, executorID, name)

@@ -144,6 +144,9 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 		}
 	}
 	tmpl := executorPod{conf: conf, contract: contract, namespace: ns, prefix: prefix, owner: owner, shuffle: dir}
+	if err := tmpl.prepare(getCtx, cs); err != nil {
+		return fmt.Errorf("driverpod: executor pods: %w", err)
+	}
 	if _, err := tmpl.build("1"); err != nil { // a bad property fails now, not in the allocator
 		return fmt.Errorf("driverpod: executor pod: %w", err)
 	}
@@ -185,19 +188,18 @@ type executorPod struct {
 	prefix    string
 	owner     *metav1.OwnerReference
 	shuffle   *shuffleDir // the external shuffle service's directory, if enabled
+	// Set by prepare (executorenv.go): the executors' pod template, the
+	// driver pod's address and the authentication Secret's name.
+	template   *corev1.Pod
+	driverIP   string
+	authSecret string
 }
 
 // build makes the pod of executor id.
 func (t executorPod) build(id string) (*corev1.Pod, error) {
-	var env []corev1.EnvVar
-	for _, v := range t.contract.Env(id, "") {
-		env = append(env, corev1.EnvVar{Name: v.Name, Value: v.Value})
-	}
-	// The block server listens on the pod's own address.
-	env = append(env, corev1.EnvVar{Name: launch.EnvBindHost,
-		ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}})
 	p, err := pods.Build(pods.Input{Conf: t.conf, Role: pods.Executor, AppID: t.contract.AppID, Name: pods.ExecutorPodName(t.prefix, id),
-		Namespace: t.namespace, ExecutorID: id, Env: env, Owner: t.owner, Command: []string{t.contract.Command}, Args: t.contract.Args})
+		Namespace: t.namespace, ExecutorID: id, Env: t.env(id), Owner: t.owner, Command: []string{t.contract.Command}, Args: t.contract.Args,
+		Template: t.template})
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,10 @@ type Plan struct {
 	// Objects are what the pod steps say the driver pod needs, in step
 	// order: created after it, owned by it.
 	Objects []runtime.Object
+	// PreObjects are the pod steps' objects that must exist before the
+	// driver pod (pods.PreResource: a Volcano PodGroup): created first,
+	// then owned by it.
+	PreObjects []runtime.Object
 	// Deps are the application's dependencies. When some are not in the
 	// image, the pods get an init-container that reads InitConfigMap and
 	// InitSecret (nil unless the staging server is used), two of Objects
@@ -112,14 +116,6 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 			}
 		}
 	}
-	if m, ok := config.DriverOnly(conf); ok {
-		// A driver-only application (spark.kubernetes.driver.master=local[*]):
-		// it runs inside the driver pod with that master, so the driver
-		// never asks gospark driver for executors.
-		if err := p.DriverConf.Set("spark.master", m); err != nil {
-			return nil, err
-		}
-	}
 	if p.Driver, err = pods.Build(in); err != nil {
 		return nil, err
 	}
@@ -139,7 +135,9 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 		if err != nil {
 			return nil, err
 		}
-		p.Objects = append(p.Objects, objs...)
+		pre, after := splitPreResources(objs)
+		p.PreObjects = append(p.PreObjects, pre...)
+		p.Objects = append(p.Objects, after...)
 	}
 	// Stage fills the init ConfigMap and Secret: the ones the driver's
 	// properties name.

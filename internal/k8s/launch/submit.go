@@ -26,26 +26,36 @@ import (
 // logLines is how many of the driver's last log lines a failure shows.
 const logLines = 20
 
-// Create sends the plan's objects: the driver pod first, then the pod
-// steps' objects (Services, ConfigMaps, Secrets) in step order, owned by
-// it (deleted with it); p.Driver and p.Objects become what the API server
-// made. When any of them fails, the driver pod is deleted again, so
-// nothing is left behind.
+// Create sends the plan's objects: the pre-resources (a Volcano
+// PodGroup) first, then the driver pod, which becomes their owner, then
+// the pod steps' objects (Services, ConfigMaps, Secrets) in step order,
+// owned by it (deleted with it); p.Driver, p.PreObjects and p.Objects
+// become what the API server made. When any of them fails, the driver pod
+// and the pre-resources are deleted again, so nothing is left behind.
 func Create(ctx context.Context, cs kubernetes.Interface, p *Plan) error {
+	pre, err := createPreResources(ctx, cs, p)
+	if err != nil {
+		return err
+	}
 	driver, err := cs.CoreV1().Pods(p.Namespace).Create(ctx, p.Driver, metav1.CreateOptions{})
 	if err != nil {
-		return fmt.Errorf("creating driver pod %s in namespace %s: %w", p.Driver.Name, p.Namespace, err)
+		return pre.undo(ctx, fmt.Errorf("creating driver pod %s in namespace %s: %w", p.Driver.Name, p.Namespace, err))
 	}
 	owner := metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: driver.Name, UID: driver.UID, Controller: new(true)}
 	p.Driver = driver
+	undo := func(cause error) error {
+		if err := deleteDriver(ctx, cs, p.Namespace, driver.Name); err != nil {
+			cause = fmt.Errorf("%w (and deleting driver pod %s again failed: %w)", cause, driver.Name, err)
+		}
+		return pre.undo(ctx, cause)
+	}
+	if err := pre.own(ctx, owner); err != nil {
+		return undo(err)
+	}
 	for i, obj := range p.Objects {
 		created, kind, name, err := createOwned(ctx, cs, p.Namespace, obj, owner)
 		if err != nil {
-			cause := fmt.Errorf("creating %s %s: %w", kind, name, err)
-			if err := deleteDriver(ctx, cs, p.Namespace, driver.Name); err != nil {
-				return fmt.Errorf("%w (and deleting driver pod %s again failed: %w)", cause, driver.Name, err)
-			}
-			return cause
+			return undo(fmt.Errorf("creating %s %s: %w", kind, name, err))
 		}
 		p.Objects[i] = created // as the API server made it (a node port, ...)
 	}
@@ -151,6 +161,9 @@ func nodeAddress(ctx context.Context, cs kubernetes.Interface) (string, error) {
 // driver until it ends, returning its exit code. Without waiting it
 // returns 0 once the objects exist.
 func Submit(ctx context.Context, cs kubernetes.Interface, p *Plan, conf *config.Conf, out io.Writer) (int, error) {
+	if err := checkPreResources(ctx, cs, p); err != nil {
+		return 1, err
+	}
 	if err := p.Stage(ctx, conf, out); err != nil {
 		return 1, err
 	}
@@ -169,17 +182,11 @@ func Submit(ctx context.Context, cs kubernetes.Interface, p *Plan, conf *config.
 	return follow(ctx, cs, p, out)
 }
 
-// follow reports the driver's phase every interval and on changes, with
-// the executor pods still pending and why every interval, and executor
-// pods' problems once each, until the driver ends.
+// follow reports the driver's phase every interval and on changes, and
+// executor pods' problems once each, until the driver ends.
 func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer) (int, error) {
+	events := make(chan *corev1.Pod, 64)
 	deleted := make(chan *corev1.Pod, 1)
-	// Executor pods' deletions come in order with their updates.
-	type event struct {
-		pod  *corev1.Pod
-		gone bool
-	}
-	evs := make(chan event, 64)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(p.Namespace),
@@ -190,7 +197,7 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 	send := func(obj any) {
 		if pod, ok := obj.(*corev1.Pod); ok {
 			select {
-			case evs <- event{pod: pod}:
+			case events <- pod:
 			case <-wctx.Done():
 			}
 		}
@@ -202,18 +209,10 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				obj = t.Obj
 			}
-			pod, ok := obj.(*corev1.Pod)
-			switch {
-			case !ok:
-			case pod.Name == p.Driver.Name:
+			if pod, ok := obj.(*corev1.Pod); ok && pod.Name == p.Driver.Name {
 				select {
 				case deleted <- pod:
 				default:
-				}
-			case pod.Labels[pods.LabelRole] == string(pods.Executor):
-				select {
-				case evs <- event{pod: pod, gone: true}:
-				case <-wctx.Done():
 				}
 			}
 		},
@@ -230,7 +229,6 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 	last := ""
 	reported := map[string]string{} // executor pod -> problem shown
 	waiting := map[string]bool{}    // scheduling problems shown
-	execs := executorPods{}         // for the pending executors' report
 	// Executors that merely exited are shown only if the application
 	// fails: one starting as the driver stops exits for want of it.
 	var exits []string
@@ -244,23 +242,9 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 			return 1, fmt.Errorf("application %s: driver pod %s was deleted before it finished", p.AppName, pod.Name)
 		case <-tick.C:
 			fmt.Fprintf(out, "Application status for %s (phase: %s)\n", p.AppID, podstatus.Phase(driver))
-			// Every time, not once: executors that stay pending are
-			// what a user waiting for the application needs to see.
-			for _, line := range execs.pendingReport() {
-				fmt.Fprintln(out, line)
-			}
-			if r := refusedReport(driver); r != "" {
-				fmt.Fprintln(out, r)
-			}
 			continue
-		case ev := <-evs:
-			pod := ev.pod
-			if ev.gone {
-				execs.seen(pod, true)
-				continue
-			}
+		case pod := <-events:
 			if pod.Labels[pods.LabelRole] == string(pods.Executor) {
-				execs.seen(pod, false)
 				prob, ok := podstatus.Explain(pod)
 				if ok && prob.Kind == podstatus.Unschedulable {
 					// Not a failure: the pod waits. Said once per reason,
@@ -284,9 +268,6 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 			}
 			if pod.Name != p.Driver.Name {
 				continue
-			}
-			if r := refusedReport(pod); r != "" && r != refusedReport(driver) {
-				fmt.Fprintln(out, r)
 			}
 			driver = pod
 		}

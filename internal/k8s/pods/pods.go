@@ -135,6 +135,7 @@ var Steps = []Step{
 	volumesStep,
 	// After volumes: the init-container gets the main container's mounts.
 	initStep,
+	schedulerStep, // last: Spark applies its optional feature steps after its own
 }
 
 // Build makes the pod, running every step's Pod; an invalid property

@@ -3,6 +3,7 @@
 //	podtool serve <text>  answer every HTTP request on :8080 with text
 //	podtool get <url>     print the body of url (retrying for 60 s)
 //	podtool pods          list the pods of its namespace with its service-account token
+//	podtool wait          do nothing until SIGTERM (a sidecar without a port)
 package main
 
 import (
@@ -34,6 +35,11 @@ func main() {
 		err = get(os.Args[2])
 	case "pods":
 		err = pods()
+	case "wait":
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
+		fmt.Println("waiting for SIGTERM")
+		<-stop
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
