@@ -45,14 +45,14 @@ var kubernetesFeatureProperties = []Property{
 		Doc: "Back the emptyDir local directories (SPARK_LOCAL_DIRS) of the driver and executor pods with memory (medium Memory); their use then counts against the pods' memory."},
 
 	// Allocation and lifecycle.
-	{Name: "spark.kubernetes.allocation.maxPendingPods", Kind: Int, Default: "2147483647", Validate: positiveInt, NotImplemented: niK8s,
+	{Name: "spark.kubernetes.allocation.maxPendingPods", Kind: Int, Default: "2147483647", Validate: positiveInt,
 		Doc: "The most executor pods the driver lets be pending (requested or created but not yet running) at once; allocation waits while that many are."},
-	{Name: "spark.kubernetes.allocation.executor.timeout", Kind: Duration, Default: "600s", TimeUnit: "ms", Validate: positiveDuration("ms"), NotImplemented: niK8s,
-		Doc: "How long a newly requested executor pod may take to appear in the driver's listings (milliseconds when no unit is given); then the request is given up, its pod deleted and a new one requested, and the timeout counts as an executor failure."},
-	{Name: "spark.kubernetes.executor.missingPodDetectDelta", Kind: Duration, Default: "30s", TimeUnit: "ms", Validate: positiveDuration("ms"), NotImplemented: niK8s,
-		Doc: "How long a registered executor's pod may be missing from the driver's listings before the executor is removed (milliseconds when no unit is given)."},
-	{Name: "spark.kubernetes.driver.service.deleteOnTermination", Kind: Bool, Default: "true", NotImplemented: niK8s,
-		Doc: "Delete the driver's Service when the driver stops (it is owned by the driver pod in any case, and goes with it)."},
+	{Name: "spark.kubernetes.allocation.executor.timeout", Kind: Duration, Default: "600s", TimeUnit: "ms", Validate: positiveDuration("ms"),
+		Doc: "How long a newly requested executor pod may take to appear in the driver's listings and leave Pending (milliseconds when no unit is given; at least five spark.kubernetes.allocation.batch.delay). A pod not seen by then, one the API server keeps refusing (a quota, asked again every batch delay meanwhile), or one still Pending (unschedulable, a missing claim) is deleted, the reason logged and reported, a new one requested, and the timeout counts as an executor failure (spark.executor.maxNumFailures), so that a request that cannot be satisfied ends the application instead of waiting for ever."},
+	{Name: "spark.kubernetes.executor.missingPodDetectDelta", Kind: Duration, Default: "30s", TimeUnit: "ms", Validate: positiveDuration("ms"),
+		Doc: "How long a registered executor's pod may be missing from the driver's listings (watch and polling) before the executor is removed (milliseconds when no unit is given). A deletion the driver hears of removes the executor at once; this catches those it missed. Not counted as an executor failure."},
+	{Name: "spark.kubernetes.driver.service.deleteOnTermination", Kind: Bool, Default: "true",
+		Doc: "Delete the driver's Services (its headless Service, and the UI's NodePort Service with spark.kubernetes.driver.service.exposeUiPort) when the application in the driver pod exits. False keeps them until the driver pod, their owner, is deleted."},
 
 	// Client mode.
 	{Name: "spark.driver.bindAddress", Kind: String, Fallback: "spark.driver.host",

@@ -116,6 +116,14 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 			}
 		}
 	}
+	if m, ok := config.DriverOnly(conf); ok {
+		// A driver-only application (spark.kubernetes.driver.master=local[*]):
+		// it runs inside the driver pod with that master, so the driver
+		// never asks gospark driver for executors.
+		if err := p.DriverConf.Set("spark.master", m); err != nil {
+			return nil, err
+		}
+	}
 	if p.Driver, err = pods.Build(in); err != nil {
 		return nil, err
 	}

@@ -182,11 +182,17 @@ func Submit(ctx context.Context, cs kubernetes.Interface, p *Plan, conf *config.
 	return follow(ctx, cs, p, out)
 }
 
-// follow reports the driver's phase every interval and on changes, and
-// executor pods' problems once each, until the driver ends.
+// follow reports the driver's phase every interval and on changes, with
+// the executor pods still pending and why every interval, and executor
+// pods' problems once each, until the driver ends.
 func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer) (int, error) {
-	events := make(chan *corev1.Pod, 64)
 	deleted := make(chan *corev1.Pod, 1)
+	// Executor pods' deletions come in order with their updates.
+	type event struct {
+		pod  *corev1.Pod
+		gone bool
+	}
+	evs := make(chan event, 64)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(p.Namespace),
@@ -197,7 +203,7 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 	send := func(obj any) {
 		if pod, ok := obj.(*corev1.Pod); ok {
 			select {
-			case events <- pod:
+			case evs <- event{pod: pod}:
 			case <-wctx.Done():
 			}
 		}
@@ -209,10 +215,18 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				obj = t.Obj
 			}
-			if pod, ok := obj.(*corev1.Pod); ok && pod.Name == p.Driver.Name {
+			pod, ok := obj.(*corev1.Pod)
+			switch {
+			case !ok:
+			case pod.Name == p.Driver.Name:
 				select {
 				case deleted <- pod:
 				default:
+				}
+			case pod.Labels[pods.LabelRole] == string(pods.Executor):
+				select {
+				case evs <- event{pod: pod, gone: true}:
+				case <-wctx.Done():
 				}
 			}
 		},
@@ -229,6 +243,7 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 	last := ""
 	reported := map[string]string{} // executor pod -> problem shown
 	waiting := map[string]bool{}    // scheduling problems shown
+	execs := executorPods{}         // for the pending executors' report
 	// Executors that merely exited are shown only if the application
 	// fails: one starting as the driver stops exits for want of it.
 	var exits []string
@@ -242,9 +257,23 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 			return 1, fmt.Errorf("application %s: driver pod %s was deleted before it finished", p.AppName, pod.Name)
 		case <-tick.C:
 			fmt.Fprintf(out, "Application status for %s (phase: %s)\n", p.AppID, podstatus.Phase(driver))
+			// Every time, not once: executors that stay pending are
+			// what a user waiting for the application needs to see.
+			for _, line := range execs.pendingReport() {
+				fmt.Fprintln(out, line)
+			}
+			if r := refusedReport(driver); r != "" {
+				fmt.Fprintln(out, r)
+			}
 			continue
-		case pod := <-events:
+		case ev := <-evs:
+			pod := ev.pod
+			if ev.gone {
+				execs.seen(pod, true)
+				continue
+			}
 			if pod.Labels[pods.LabelRole] == string(pods.Executor) {
+				execs.seen(pod, false)
 				prob, ok := podstatus.Explain(pod)
 				if ok && prob.Kind == podstatus.Unschedulable {
 					// Not a failure: the pod waits. Said once per reason,
@@ -268,6 +297,9 @@ func follow(ctx context.Context, cs kubernetes.Interface, p *Plan, out io.Writer
 			}
 			if pod.Name != p.Driver.Name {
 				continue
+			}
+			if r := refusedReport(pod); r != "" && r != refusedReport(driver) {
+				fmt.Fprintln(out, r)
 			}
 			driver = pod
 		}
