@@ -51,8 +51,8 @@ func checkPreResources(ctx context.Context, cs kubernetes.Interface, p *Plan) er
 			}
 		}
 	}
-	return fmt.Errorf("%s asks for a Volcano PodGroup, but %w (no %s.%s, version %s): install Volcano (its CRDs) in the cluster, or remove the Volcano feature step; nothing was created",
-		volcanoProperties(p.DriverConf), ErrNoPodGroups, gvr.Resource, gvr.Group, gvr.Version)
+	return fmt.Errorf("the Volcano settings (%s) need a Volcano PodGroup, but %w (no %s.%s, version %s): install Volcano (its CRDs) in the cluster, or take %s out of spark.kubernetes.driver.pod.featureSteps; nothing was created",
+		volcanoProperties(p.DriverConf), ErrNoPodGroups, gvr.Resource, gvr.Group, gvr.Version, pods.VolcanoFeatureStep)
 }
 
 // volcanoProperties lists the properties that asked for Volcano.
