@@ -110,8 +110,9 @@ type Step struct {
 	// (the driver configuration step's ConfigMap).
 	Properties func(in *Input, driver *config.Conf) error
 	// Objects returns what the driver pod needs besides itself; submit
-	// creates them after the pod, owned by it. driver is the driver's
-	// configuration once every step's Properties ran.
+	// creates them after the pod, owned by it (those PreResource reports,
+	// a Volcano PodGroup, before it, then owned by it). driver is the
+	// driver's configuration once every step's Properties ran.
 	Objects func(in *Input, driver *config.Conf) ([]runtime.Object, error)
 }
 

@@ -283,8 +283,8 @@ func TestYuniKornSettings(t *testing.T) {
 		if p.Spec.SchedulerName != "yunikorn" || p.Labels["queue"] != "root.default" {
 			t.Errorf("%s: schedulerName %q, labels %v", p.Name, p.Spec.SchedulerName, p.Labels)
 		}
-		if _, ok := p.Annotations["yunikorn.apache.org/app-id"]; !ok {
-			t.Errorf("%s: annotations %v", p.Name, p.Annotations)
+		if p.Annotations["yunikorn.apache.org/app-id"] != "spark-app-1" {
+			t.Errorf("%s: annotations %v, want yunikorn.apache.org/app-id=spark-app-1 ({{APP_ID}} substituted)", p.Name, p.Annotations)
 		}
 	}
 }
