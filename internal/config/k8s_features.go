@@ -17,22 +17,26 @@ func init() {
 
 var kubernetesFeatureProperties = []Property{
 	// Pod templates.
-	{Name: "spark.kubernetes.driver.podTemplateFile", Kind: String, NotImplemented: niK8s,
+	{Name: "spark.kubernetes.driver.podTemplateFile", Kind: String,
 		Doc: "A file (on the submitting machine) holding a Pod in YAML or JSON that the driver pod is built on: everything in it is kept (tolerations, affinity, priority class, sidecars, init-containers, volumes, security context) except what gospark sets, as Spark's pod template rules say. A template that is not a valid Pod fails at submit."},
-	{Name: "spark.kubernetes.executor.podTemplateFile", Kind: String, NotImplemented: niK8s,
+	{Name: "spark.kubernetes.executor.podTemplateFile", Kind: String,
 		Doc: "A file holding a Pod in YAML or JSON that the executor pods are built on, as spark.kubernetes.driver.podTemplateFile for the driver. Submit reads it and passes it to the driver."},
-	{Name: "spark.kubernetes.driver.podTemplateContainerName", Kind: String, NotImplemented: niK8s,
+	{Name: "spark.kubernetes.driver.podTemplateContainerName", Kind: String,
 		Doc: "The container of the driver's pod template that runs the driver. Unset means the template's first container."},
-	{Name: "spark.kubernetes.executor.podTemplateContainerName", Kind: String, NotImplemented: niK8s,
+	{Name: "spark.kubernetes.executor.podTemplateContainerName", Kind: String,
 		Doc: "The container of the executors' pod template that runs the executor. Unset means the template's first container."},
 
 	// Secrets and service accounts.
-	{Name: "spark.kubernetes.driver.secretKeyRef.", Prefix: true, Kind: String, NotImplemented: niK8s,
+	{Name: "spark.kubernetes.driver.secretKeyRef.", Prefix: true, Kind: String,
 		Doc: "spark.kubernetes.driver.secretKeyRef.ENV=NAME:KEY sets the environment variable ENV of the driver container to the value of KEY in the secret NAME."},
-	{Name: "spark.kubernetes.executor.secretKeyRef.", Prefix: true, Kind: String, NotImplemented: niK8s,
+	{Name: "spark.kubernetes.executor.secretKeyRef.", Prefix: true, Kind: String,
 		Doc: "spark.kubernetes.executor.secretKeyRef.ENV=NAME:KEY sets the environment variable ENV of the executor containers to the value of KEY in the secret NAME."},
-	{Name: "spark.kubernetes.authenticate.executor.serviceAccountName", Kind: String, NotImplemented: niK8s,
+	{Name: "spark.kubernetes.authenticate.executor.serviceAccountName", Kind: String,
 		Doc: "Service account of the executor pods. Unset means the driver's (spark.kubernetes.authenticate.driver.serviceAccountName), as in Spark 3.1 and later."},
+	{Name: "spark.driver.memoryOverheadFactor", Kind: Double, Validate: between(0, 1, false, false),
+		Doc: "The driver pod's memory overhead as a fraction of spark.driver.memory when spark.driver.memoryOverhead is unset (at least 384 MiB), as in Spark 3.3 and later. Unset means spark.kubernetes.memoryOverheadFactor."},
+	{Name: "spark.executor.memoryOverheadFactor", Kind: Double, Validate: between(0, 1, false, false),
+		Doc: "The executor pods' memory overhead as a fraction of spark.executor.memory when spark.executor.memoryOverhead is unset (at least 384 MiB), as in Spark 3.3 and later. Unset means spark.kubernetes.memoryOverheadFactor."},
 
 	// Volumes.
 	{Name: "spark.kubernetes.driver.ownPersistentVolumeClaim", Kind: Bool, Default: "true",

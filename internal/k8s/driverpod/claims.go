@@ -149,7 +149,7 @@ func (c *claims) freeClaims(ctx context.Context) ([]corev1.PersistentVolumeClaim
 	}
 	used := map[string]bool{}
 	for _, p := range podList.Items {
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		if ended(&p) {
 			continue
 		}
 		for _, v := range p.Spec.Volumes {
@@ -175,6 +175,23 @@ func (c *claims) freeClaims(ctx context.Context) ([]corev1.PersistentVolumeClaim
 		return a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time)
 	})
 	return free, nil
+}
+
+// ended tells whether a pod's containers are all gone (it may still be
+// listed, being deleted).
+func ended(p *corev1.Pod) bool {
+	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return true
+	}
+	if len(p.Status.ContainerStatuses) == 0 {
+		return false
+	}
+	for _, s := range p.Status.ContainerStatuses {
+		if s.State.Terminated == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *claims) ownedByDriver(pvc *corev1.PersistentVolumeClaim) bool {

@@ -23,6 +23,7 @@ import (
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/deps"
 	"github.com/gospark/gospark/internal/k8s/pods"
+	"github.com/gospark/gospark/internal/master"
 )
 
 // DefaultDriverPort is the driver's port in its pod when spark.driver.port
@@ -77,6 +78,9 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
 		return nil, fmt.Errorf("spark.kubernetes.namespace=%q: %s", ns, strings.Join(errs, "; "))
 	}
+	if err := checkInstances(conf); err != nil {
+		return nil, err
+	}
 	p := &Plan{Namespace: ns, AppName: conf.String("spark.app.name"), Deps: dep,
 		Wait: conf.Bool("spark.kubernetes.submission.waitAppCompletion"), Interval: conf.Duration("spark.kubernetes.report.interval")}
 	p.AppID = conf.String("spark.app.id")
@@ -130,9 +134,15 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 	// The executors' pods are built by the driver from its configuration;
 	// build one now so that a bad executor property fails here, before
 	// anything is created.
+	// The driver's configuration names the executors' pod template as the
+	// driver pod mounts it: the submitter's file stands for it here.
+	execTemplate, err := pods.ReadTemplate(conf, pods.Executor)
+	if err != nil {
+		return nil, err
+	}
 	execPrefix := p.DriverConf.String("spark.kubernetes.executor.podNamePrefix")
 	if _, err := pods.Build(pods.Input{Conf: p.DriverConf, Role: pods.Executor, AppID: p.AppID, Namespace: ns,
-		Name: pods.ExecutorPodName(execPrefix, "1"), ExecutorID: "1", Command: []string{path}, Args: args}); err != nil {
+		Name: pods.ExecutorPodName(execPrefix, "1"), ExecutorID: "1", Command: []string{path}, Args: args, Template: execTemplate}); err != nil {
 		return nil, err
 	}
 	for _, s := range pods.Steps {
@@ -197,4 +207,17 @@ func (p *Plan) Stage(ctx context.Context, conf *config.Conf, out io.Writer) erro
 		p.InitSecret.Data = st.Secret
 	}
 	return nil
+}
+
+// checkInstances refuses spark.executor.instances=0 without dynamic
+// allocation: no executor would ever run a task. A driver-only
+// application (spark.kubernetes.driver.master a local master) needs none.
+func checkInstances(conf *config.Conf) error {
+	if conf.Int("spark.executor.instances") > 0 || conf.Bool("spark.dynamicAllocation.enabled") {
+		return nil
+	}
+	if m, err := master.Parse(conf.String("spark.kubernetes.driver.master")); err == nil && m.Kind == master.Local {
+		return nil
+	}
+	return fmt.Errorf("spark.executor.instances=%d: want at least 1 executor on Kubernetes, unless spark.dynamicAllocation.enabled is true or spark.kubernetes.driver.master is a local master (local[*]: the job runs in the driver pod alone)", conf.Int("spark.executor.instances"))
 }

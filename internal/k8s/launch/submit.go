@@ -353,6 +353,9 @@ func finished(ctx context.Context, cs kubernetes.Interface, p *Plan, driver *cor
 	prob, explained := podstatus.Explain(driver)
 	status := "succeeded"
 	logOf := pods.DriverContainer
+	if len(driver.Spec.Containers) > 0 { // a pod template may name it
+		logOf = driver.Spec.Containers[0].Name
+	}
 	switch {
 	case code != 0 && explained && prob.Init:
 		status = "failed before it started: its init-container could not fetch the dependencies"
