@@ -1,6 +1,7 @@
 package pods
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -60,6 +61,9 @@ type Input struct {
 	// only; nil when everything is in the image). Executors get the
 	// init-container the driver's configuration names.
 	Dependencies *Dependencies
+	// Template is the role's pod template (ReadTemplate); nil means Build
+	// reads the one the configuration names, if any.
+	Template *corev1.Pod
 }
 
 // submission tells whether in is the driver pod of a submission, the one
@@ -127,8 +131,10 @@ var Steps = []Step{
 	serviceStep,
 	driverConfStep,
 	credentialsStep,
+	podTemplateStep,
 	{Name: "labels and annotations", Pod: labelsAndAnnotations},
 	{Name: "environment", Pod: environment},
+	{Name: "secret environment", Pod: secretEnvironment},
 	{Name: "node selector", Pod: nodeSelector},
 	{Name: "resources", Pod: resources},
 	{Name: "service account", Pod: serviceAccount},
@@ -155,8 +161,9 @@ func Build(in Input) (*corev1.Pod, error) {
 	return p, nil
 }
 
-// newPod is the pod before any step: one container, named for the role,
-// with the application's arguments.
+// newPod is the pod before any step: the role's pod template with its
+// main container first (template.go), else one container, named for the
+// role; with the application's arguments.
 func newPod(in *Input) (*corev1.Pod, error) {
 	if in.Role != Driver && in.Role != Executor {
 		return nil, fmt.Errorf("pods: unknown role %q", in.Role)
@@ -165,15 +172,19 @@ func newPod(in *Input) (*corev1.Pod, error) {
 	if in.Role == Driver {
 		name = DriverContainer
 	}
-	return &corev1.Pod{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		Spec: corev1.PodSpec{
-			RestartPolicy: corev1.RestartPolicyNever,
-			Containers:    []corev1.Container{{Name: name, Args: in.Args}},
-			// Executors reach the driver through its Service's DNS name.
-			EnableServiceLinks: new(false),
-		},
-	}, nil
+	p, err := fromTemplate(in, name)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: name}}}}
+	}
+	p.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}
+	p.Spec.RestartPolicy = corev1.RestartPolicyNever
+	p.Spec.Containers[0].Args = in.Args
+	// Executors reach the driver through its Service's DNS name.
+	p.Spec.EnableServiceLinks = new(false)
+	return p, nil
 }
 
 // prop is a property name for the pod's role: prop(in, "spark.kubernetes.%s.label.").
@@ -184,14 +195,17 @@ func metadata(in *Input, p *corev1.Pod) error {
 		return fmt.Errorf("pod name %q: %s", in.Name, strings.Join(errs, "; "))
 	}
 	p.Name, p.Namespace = in.Name, in.Namespace
-	p.Labels = map[string]string{LabelAppSelector: in.AppID, LabelRole: string(in.Role)}
+	if p.Labels == nil {
+		p.Labels = map[string]string{}
+	}
+	p.Labels[LabelAppSelector], p.Labels[LabelRole] = in.AppID, string(in.Role)
 	if in.Role == Executor {
 		p.Labels[LabelExecID] = in.ExecutorID
 	}
+	p.OwnerReferences = nil
 	if in.Owner != nil {
 		p.OwnerReferences = []metav1.OwnerReference{*in.Owner}
 	}
-	p.Spec.Hostname = ""
 	return nil
 }
 
@@ -241,8 +255,9 @@ func image(in *Input, p *corev1.Pod) error {
 	ctr.Image = img
 	ctr.ImagePullPolicy = corev1.PullPolicy(c.String("spark.kubernetes.container.image.pullPolicy"))
 	for _, s := range strings.Split(c.String("spark.kubernetes.container.image.pullSecrets"), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			p.Spec.ImagePullSecrets = append(p.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+		ref := corev1.LocalObjectReference{Name: strings.TrimSpace(s)}
+		if ref.Name != "" && !slices.Contains(p.Spec.ImagePullSecrets, ref) {
+			p.Spec.ImagePullSecrets = append(p.Spec.ImagePullSecrets, ref)
 		}
 	}
 	return nil
@@ -279,6 +294,13 @@ func labelsAndAnnotations(in *Input, p *corev1.Pod) error {
 	}
 	maps.Copy(labels, c.WithPrefix(prop(in, "spark.kubernetes.%s.label.")))
 	maps.Copy(annotations, c.WithPrefix(prop(in, "spark.kubernetes.%s.annotation.")))
+	// Values may name the application and the executor, as in Spark 4;
+	// a label's value is checked once they are replaced.
+	for _, m := range []map[string]string{labels, annotations} {
+		for k, v := range m {
+			m[k] = substitute(in, v)
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		if k == LabelAppSelector || k == LabelRole || k == LabelExecID {
 			return fmt.Errorf("%s%s: label %s is reserved by Spark", prop(in, "spark.kubernetes.%s.label."), k, k)
@@ -292,14 +314,45 @@ func labelsAndAnnotations(in *Input, p *corev1.Pod) error {
 		p.Labels[k] = labels[k]
 	}
 	if len(annotations) > 0 {
-		p.Annotations = annotations
+		if p.Annotations == nil {
+			p.Annotations = map[string]string{}
+		}
+		maps.Copy(p.Annotations, annotations)
 	}
 	return nil
 }
 
+// substitute replaces {{APP_ID}} and {{EXECUTOR_ID}} in a label,
+// annotation or environment value, as Spark 4 does: the driver has no
+// executor id, so it becomes the empty string there.
+func substitute(in *Input, v string) string {
+	exec := ""
+	if in.Role == Executor {
+		exec = in.ExecutorID
+	}
+	return strings.NewReplacer("{{APP_ID}}", in.AppID, "{{EXECUTOR_ID}}", exec).Replace(v)
+}
+
+// setEnv sets variables of ctr: a template's variable of the same name is
+// replaced, others are added in order.
+func setEnv(ctr *corev1.Container, vars ...corev1.EnvVar) {
+	for _, v := range vars {
+		ctr.Env = slices.DeleteFunc(ctr.Env, func(e corev1.EnvVar) bool { return e.Name == v.Name })
+		ctr.Env = append(ctr.Env, v)
+	}
+}
+
 func environment(in *Input, p *corev1.Pod) error {
 	ctr := &p.Spec.Containers[0]
-	ctr.Env = append(ctr.Env, in.Env...)
+	// What a template sets and a step before this one set again
+	// (SPARK_LOCAL_DIRS) is the step's.
+	for i := len(ctr.Env) - 1; i >= 0; i-- {
+		name := ctr.Env[i].Name
+		if slices.ContainsFunc(ctr.Env[i+1:], func(e corev1.EnvVar) bool { return e.Name == name }) {
+			ctr.Env = slices.Delete(ctr.Env, i, i+1)
+		}
+	}
+	setEnv(ctr, in.Env...)
 	prefix := "spark.executorEnv."
 	if in.Role == Driver {
 		prefix = "spark.kubernetes.driverEnv."
@@ -309,7 +362,34 @@ func environment(in *Input, p *corev1.Pod) error {
 		if errs := validation.IsEnvVarName(k); len(errs) > 0 {
 			return fmt.Errorf("%s%s: %s", prefix, k, strings.Join(errs, "; "))
 		}
-		ctr.Env = append(ctr.Env, corev1.EnvVar{Name: k, Value: user[k]})
+		setEnv(ctr, corev1.EnvVar{Name: k, Value: substitute(in, user[k])})
+	}
+	return nil
+}
+
+// secretEnvironment sets spark.kubernetes.{driver,executor}.secretKeyRef.ENV=NAME:KEY:
+// the variable ENV of the main container takes its value from key KEY of
+// the Secret NAME (Spark's EnvSecretsFeatureStep).
+func secretEnvironment(in *Input, p *corev1.Pod) error {
+	prefix := prop(in, "spark.kubernetes.%s.secretKeyRef.")
+	refs := in.Conf.WithPrefix(prefix)
+	for _, env := range slices.Sorted(maps.Keys(refs)) {
+		ref := refs[env]
+		if errs := validation.IsEnvVarName(env); len(errs) > 0 {
+			return fmt.Errorf("%s%s: %s", prefix, env, strings.Join(errs, "; "))
+		}
+		name, key, ok := strings.Cut(ref, ":")
+		if !ok || name == "" || key == "" {
+			return fmt.Errorf("%s%s=%q: want SECRET_NAME:KEY", prefix, env, ref)
+		}
+		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+			return fmt.Errorf("%s%s=%q: secret name %q: %s", prefix, env, ref, name, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
+			return fmt.Errorf("%s%s=%q: key %q: %s", prefix, env, ref, key, strings.Join(errs, "; "))
+		}
+		setEnv(&p.Spec.Containers[0], corev1.EnvVar{Name: env, ValueFrom: &corev1.EnvVarSource{
+			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: key}}})
 	}
 	return nil
 }
@@ -317,20 +397,30 @@ func environment(in *Input, p *corev1.Pod) error {
 func nodeSelector(in *Input, p *corev1.Pod) error {
 	sel := in.Conf.WithPrefix("spark.kubernetes.node.selector.")
 	if len(sel) > 0 {
-		p.Spec.NodeSelector = sel
+		if p.Spec.NodeSelector == nil {
+			p.Spec.NodeSelector = map[string]string{}
+		}
+		maps.Copy(p.Spec.NodeSelector, sel)
 	}
 	return nil
 }
 
-// Overhead is the memory a pod gets beyond the process's memory: the
-// property when set, else the factor of memory, at least 384 MiB.
+// Overhead is the memory a pod gets beyond the process's memory, in bytes
+// but whole MiB as Spark counts it: spark.{driver,executor}.memoryOverhead
+// when set, else the overhead factor times the memory in MiB (truncated),
+// at least 384 MiB. The factor is spark.{driver,executor}.memoryOverheadFactor
+// when set (Spark 3.3), else spark.kubernetes.memoryOverheadFactor.
 func Overhead(c *config.Conf, role Role) int64 {
 	name := fmt.Sprintf("spark.%s.memoryOverhead", role)
 	if c.Has(name) {
-		return c.Bytes(name)
+		return c.Bytes(name) >> 20 << 20
 	}
-	mem := c.Bytes(fmt.Sprintf("spark.%s.memory", role))
-	return max(int64(float64(mem)*c.Float("spark.kubernetes.memoryOverheadFactor")), MinOverhead)
+	factor := c.Float("spark.kubernetes.memoryOverheadFactor")
+	if f := fmt.Sprintf("spark.%s.memoryOverheadFactor", role); c.Has(f) {
+		factor = c.Float(f)
+	}
+	memMiB := c.Bytes(fmt.Sprintf("spark.%s.memory", role)) >> 20
+	return max(int64(factor*float64(memMiB))<<20, MinOverhead)
 }
 
 func resources(in *Input, p *corev1.Pod) error {
@@ -344,11 +434,20 @@ func resources(in *Input, p *corev1.Pod) error {
 	if err != nil || cpu.Sign() <= 0 {
 		return fmt.Errorf("%s=%q: want a positive CPU quantity such as 1, 0.5 or 100m", prop(in, "spark.kubernetes.%s.request.cores"), request)
 	}
-	mem := c.Bytes(fmt.Sprintf("spark.%s.memory", in.Role)) + Overhead(c, in.Role)
+	// Whole MiB, as Spark: 4g is 4096 + 409 = 4505Mi.
+	mem := c.Bytes(fmt.Sprintf("spark.%s.memory", in.Role))>>20<<20 + Overhead(c, in.Role)
 	memQ := *resource.NewQuantity(mem, resource.BinarySI)
 	ctr := &p.Spec.Containers[0]
-	ctr.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: cpu, corev1.ResourceMemory: memQ}
-	ctr.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: memQ}
+	// A template's other resources (GPUs, a cpu limit) stay.
+	if ctr.Resources.Requests == nil {
+		ctr.Resources.Requests = corev1.ResourceList{}
+	}
+	if ctr.Resources.Limits == nil {
+		ctr.Resources.Limits = corev1.ResourceList{}
+	}
+	ctr.Resources.Requests[corev1.ResourceCPU] = cpu
+	ctr.Resources.Requests[corev1.ResourceMemory] = memQ
+	ctr.Resources.Limits[corev1.ResourceMemory] = memQ
 	if v := c.String(prop(in, "spark.kubernetes.%s.limit.cores")); v != "" {
 		lim, err := resource.ParseQuantity(v)
 		if err != nil || lim.Sign() <= 0 {
@@ -362,15 +461,36 @@ func resources(in *Input, p *corev1.Pod) error {
 	return nil
 }
 
+// serviceAccount gives the driver
+// spark.kubernetes.authenticate.driver.serviceAccountName, else its
+// template's, else default. Executors keep their template's, else get
+// spark.kubernetes.authenticate.executor.serviceAccountName, else the
+// driver's (Spark 3.1 and later), else the namespace's default.
 func serviceAccount(in *Input, p *corev1.Pod) error {
-	if in.Role != Driver {
-		return nil
+	driver := in.Conf.String("spark.kubernetes.authenticate.driver.serviceAccountName")
+	template := p.Spec.ServiceAccountName
+	if template == "" {
+		template = p.Spec.DeprecatedServiceAccount
 	}
-	sa := in.Conf.String("spark.kubernetes.authenticate.driver.serviceAccountName")
-	if sa == "" {
-		sa = "default"
+	for _, name := range []string{"spark.kubernetes.authenticate.driver.serviceAccountName", "spark.kubernetes.authenticate.executor.serviceAccountName"} {
+		if v := in.Conf.String(name); v != "" {
+			if errs := validation.IsDNS1123Subdomain(v); len(errs) > 0 {
+				return fmt.Errorf("%s=%q: %s", name, v, strings.Join(errs, "; "))
+			}
+		}
 	}
-	p.Spec.ServiceAccountName = sa
+	var sa string
+	if in.Role == Driver {
+		// The property's default ("default") is not a setting: a
+		// template's wins over it.
+		if !in.Conf.Has("spark.kubernetes.authenticate.driver.serviceAccountName") {
+			driver = ""
+		}
+		sa = cmp.Or(driver, template, "default")
+	} else {
+		sa = cmp.Or(template, in.Conf.String("spark.kubernetes.authenticate.executor.serviceAccountName"), driver)
+	}
+	p.Spec.ServiceAccountName, p.Spec.DeprecatedServiceAccount = sa, ""
 	return nil
 }
 
