@@ -75,6 +75,31 @@ func TestMaxPendingPodsLimitsPodsNotRunning(t *testing.T) {
 	}
 }
 
+// An executor may register before its pod is reported Running: the pod
+// is still pending.
+func TestMaxPendingPodsCountsRegisteredExecutorsWhosePodsArePending(t *testing.T) {
+	var mu sync.Mutex
+	reg := map[string]bool{}
+	m, cs, _ := manager(t, 4, 4, 10, reg, &mu)
+	m.opts.MaxPending = 2
+	newClock(m)
+	ctx := context.Background()
+	round(ctx, m)
+	see(m, corev1.PodPending, "1", "2")
+	mu.Lock()
+	reg["1"], reg["2"] = true, true
+	mu.Unlock()
+	round(ctx, m)
+	if got := podNames(t, cs); len(got) != 2 {
+		t.Fatalf("with 2 registered executors whose pods are Pending: %v, want still 2 pods", got)
+	}
+	see(m, corev1.PodRunning, "1", "2")
+	round(ctx, m)
+	if got := podNames(t, cs); len(got) != 4 {
+		t.Fatalf("once they run: %v, want 4 pods", got)
+	}
+}
+
 func TestPodNotSeenInTimeIsReplacedAndCounted(t *testing.T) {
 	var mu sync.Mutex
 	m, cs, exits := manager(t, 1, 5, 10, map[string]bool{}, &mu)

@@ -459,9 +459,12 @@ func (m *Manager) allocate(ctx context.Context) {
 		alive++
 		if m.opts.Registered == nil || !m.opts.Registered(e.id) {
 			pending++
-			if !e.seen || e.pending {
-				notRunning++
-			}
+		}
+		// By the pod's phase, as a user watching the pods sees it: an
+		// executor may register before the kubelet reports its pod
+		// Running, and is still a pending pod meanwhile (as in Spark).
+		if !e.seen || e.pending {
+			notRunning++
 		}
 		if e.refused != nil {
 			refused = append(refused, e)
