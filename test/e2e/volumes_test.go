@@ -199,17 +199,27 @@ func TestOnDemandClaimsOwnedByTheDriver(t *testing.T) {
 
 // Acceptance 3 (pod-owned claims): with
 // spark.kubernetes.driver.ownPersistentVolumeClaim=false each executor pod
-// owns its claim, which goes with it.
+// owns its claim, which goes with it. The driver's own on-demand claim is
+// made by submit with the driver pod, which owns it.
 func TestOnDemandClaimsOwnedByTheExecutor(t *testing.T) {
 	s := newSubmitEnv(t)
 	s.needStorageClass(t)
 	app := s.testApp(t)
 	r := s.submitAsync(t, append(s.base("on-demand-pod", append(app, onDemandLocalDir(
 		"--conf", "spark.executor.instances=1",
-		"--conf", "spark.kubernetes.driver.ownPersistentVolumeClaim=false")...)...),
+		"--conf", "spark.kubernetes.driver.ownPersistentVolumeClaim=false",
+		"--conf", "spark.kubernetes.driver.volumes.persistentVolumeClaim.data.mount.path=/driver-data",
+		"--conf", "spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.claimName=OnDemand",
+		"--conf", "spark.kubernetes.driver.volumes.persistentVolumeClaim.data.options.sizeLimit=1Gi")...)...),
 		"local:///opt/gospark/examples/sparktest", "localdirs", "4", "150")...)
 	s.waitForLog(t, r, "map stage done", 4*time.Minute)
 	driver := s.driverPod(t)
+	// The driver's claim, of the cluster's default class: named from the
+	// resource prefix (the driver pod's name without "-driver").
+	dc := s.waitBound(t, driver+"-pvc-0")
+	if got := ownerName(dc); got != "Pod/"+driver || dc.Labels["spark-role"] != "driver" {
+		t.Errorf("driver claim %s: owner %q, labels %v; want the driver pod", dc.Name, got, dc.Labels)
+	}
 	execs := s.pods(t, "spark-role=executor")
 	if len(execs) != 1 {
 		t.Fatalf("%d executor pods, want 1", len(execs))
