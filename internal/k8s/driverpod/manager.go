@@ -102,6 +102,11 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 	if name == "" && m.clientSide == nil {
 		return fmt.Errorf("driverpod: spark.kubernetes.driver.pod.name is not set: the driver pod is made by gospark submit --deploy-mode cluster")
 	}
+	if local, ok := config.DriverOnly(conf); ok && m.clientSide == nil {
+		// The application should run with that master (launch.NewPlan
+		// sets it): gospark driver makes no executor pod for it.
+		return fmt.Errorf("driverpod: spark.kubernetes.driver.master=%s: a driver-only application has no executor pods (its spark.master should be %s)", local, local)
+	}
 	if err := checkDecommissionLabel(conf); err != nil {
 		return fmt.Errorf("driverpod: %w", err)
 	}
@@ -160,6 +165,7 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 		MaxPending:          conf.Int("spark.kubernetes.allocation.maxPendingPods"),
 		Timeout:             conf.Duration("spark.kubernetes.allocation.executor.timeout"),
 		MissingDelta:        conf.Duration("spark.kubernetes.executor.missingPodDetectDelta"),
+		ExcessGrace:         excessGrace(conf),
 		OnRefused:           refusals(context.WithoutCancel(ctx), cs, ns, name, m.log),
 		DeleteOnTermination: conf.Bool("spark.kubernetes.executor.deleteOnTermination"),
 		MaxFailures:         maxExecutorFailures(conf, app.Instances),
@@ -178,6 +184,18 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 	m.cs, m.namespace, m.prefix = cs, ns, prefix
 	m.mu.Unlock()
 	return nil
+}
+
+// excessGrace is how old a pending executor pod must be to be withdrawn
+// when dynamic allocation lowers the target:
+// spark.dynamicAllocation.executorIdleTimeout, as in Spark. Without
+// dynamic allocation the target only falls with decommissioned
+// executors, which are retired: nothing is withdrawn (0).
+func excessGrace(conf *config.Conf) time.Duration {
+	if !conf.Bool("spark.dynamicAllocation.enabled") {
+		return 0
+	}
+	return max(conf.Duration("spark.dynamicAllocation.executorIdleTimeout"), time.Nanosecond)
 }
 
 // executorPod builds the executor pods of an application.

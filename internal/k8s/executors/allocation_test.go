@@ -330,3 +330,45 @@ func TestRegisteredExecutorWhosePodIsMissingIsRemoved(t *testing.T) {
 		t.Fatalf("pods %v, want a replacement for executor 1", got)
 	}
 }
+
+// Dynamic allocation lowers the target while pods are still pending: those
+// older than ExcessGrace are withdrawn (deleted, neither reported, counted
+// nor replaced); running ones and recent requests stay.
+func TestExcessPendingPodsAreWithdrawn(t *testing.T) {
+	var mu sync.Mutex
+	reg := map[string]bool{}
+	m, cs, exits := manager(t, 4, 5, 0, reg, &mu)
+	m.opts.ExcessGrace = 60 * time.Second
+	c := newClock(m)
+	ctx := context.Background()
+	round(ctx, m)
+	see(m, corev1.PodRunning, "1")
+	mu.Lock()
+	reg["1"] = true
+	mu.Unlock()
+	see(m, corev1.PodPending, "2", "3") // 4 not seen
+	m.SetTarget(1)
+	c.advance(30 * time.Second)
+	round(ctx, m)
+	if got := podNames(t, cs); len(got) != 4 {
+		t.Fatalf("pods %v withdrawn before executorIdleTimeout", got)
+	}
+	c.advance(31 * time.Second)
+	round(ctx, m)
+	if got := podNames(t, cs); len(got) != 1 || got[0] != "app-exec-1" {
+		t.Fatalf("pods %v, want the 3 pending withdrawn and the running one kept", got)
+	}
+	for _, id := range []string{"2", "3", "4"} {
+		m.store.Delete(execPod(id, corev1.PodPending))
+	}
+	round(ctx, m)
+	if len(*exits) != 0 || m.Failures() != 0 || m.Created() != 4 {
+		t.Fatalf("withdrawn pods: exits %v, failures %d, created %d; want none reported, none counted, none replaced", *exits, m.Failures(), m.Created())
+	}
+	// The target rises again: new pods are asked for.
+	m.SetTarget(2)
+	round(ctx, m)
+	if got := m.Created(); got != 5 {
+		t.Fatalf("created %d after the target rose to 2, want 5", got)
+	}
+}

@@ -53,6 +53,12 @@ type Options struct {
 	// (unschedulable, a missing claim) is deleted, counted as a failure and
 	// requested again. 0 means no limit.
 	Timeout time.Duration
+	// ExcessGrace is how old a pending executor pod must be before it is
+	// deleted because the target fell below the executors alive (dynamic
+	// allocation's spark.dynamicAllocation.executorIdleTimeout, as in
+	// Spark: a request is not withdrawn as soon as it is made); 0 means
+	// pending pods are never withdrawn.
+	ExcessGrace time.Duration
 	// MissingDelta is how long the pod of a registered executor may be
 	// missing from the listings before the executor is removed
 	// (spark.kubernetes.executor.missingPodDetectDelta); 0 means never.
@@ -449,7 +455,8 @@ func (m *Manager) allocate(ctx context.Context) {
 		return
 	}
 	alive, pending, notRunning := 0, 0, 0
-	var refused []*exec
+	var refused, withdrawable []*exec
+	now := m.now()
 	for _, e := range m.execs {
 		// A retiring executor is on its way out: the target was lowered
 		// for it already, and a new one may be asked for meanwhile.
@@ -465,18 +472,44 @@ func (m *Manager) allocate(ctx context.Context) {
 		// Running, and is still a pending pod meanwhile (as in Spark).
 		if !e.seen || e.pending {
 			notRunning++
+			if (m.opts.Registered == nil || !m.opts.Registered(e.id)) && m.opts.ExcessGrace > 0 && now.Sub(e.requested) > m.opts.ExcessGrace {
+				withdrawable = append(withdrawable, e)
+			}
 		}
 		if e.refused != nil {
 			refused = append(refused, e)
 		}
+	}
+	// The target fell below the executors alive (dynamic allocation):
+	// pending requests old enough are withdrawn, newest first, as Spark
+	// deletes excess pending pods. Their ends are expected, like retiring
+	// executors'.
+	var withdrawn []*exec
+	if excess := alive - m.opts.Instances; excess > 0 && len(withdrawable) > 0 {
+		slices.SortFunc(withdrawable, func(a, b *exec) int { return b.requested.Compare(a.requested) })
+		withdrawn = withdrawable[:min(excess, len(withdrawable))]
+		for _, e := range withdrawn {
+			e.retiring = true
+			if e.refused != nil {
+				e.exited = true // never created
+			}
+		}
+		alive -= len(withdrawn)
+		notRunning -= len(withdrawn)
+		// The withdrawn were counted as pending: none is registered.
+		pending -= len(withdrawn)
 	}
 	n := min(m.opts.Instances-alive, m.opts.BatchSize-pending)
 	if m.opts.MaxPending > 0 {
 		n = min(n, m.opts.MaxPending-notRunning)
 	}
 	m.mu.Unlock()
+	m.withdraw(ctx, withdrawn)
 	slices.SortFunc(refused, func(a, b *exec) int { return a.requested.Compare(b.requested) })
 	for _, e := range refused {
+		if e.exited {
+			continue // withdrawn
+		}
 		if err := m.retry(ctx, e); err != nil {
 			return
 		}
@@ -484,6 +517,20 @@ func (m *Manager) allocate(ctx context.Context) {
 	for range max(n, 0) {
 		if err := m.create(ctx); err != nil {
 			return
+		}
+	}
+}
+
+// withdraw deletes the pods of excess pending executors (allocate).
+func (m *Manager) withdraw(ctx context.Context, execs []*exec) {
+	api := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
+	for _, e := range execs {
+		m.opts.Log.Info("deleting an excess pending executor pod: the target is lower", "executor", e.id, "pod", e.pod, "target", m.Target())
+		if e.refused != nil && m.opts.OnRefused != nil {
+			m.opts.OnRefused(e.id, nil)
+		}
+		if err := api.Delete(ctx, e.pod, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) && ctx.Err() == nil {
+			m.opts.Log.Warn("deleting an excess pending executor pod", "executor", e.id, "pod", e.pod, "error", err)
 		}
 	}
 }
