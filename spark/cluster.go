@@ -216,6 +216,10 @@ func (s *Session) startExecutors(ctx context.Context) error {
 		return err
 	}
 	execConf := s.conf.Clone()
+	// Executors get the secret on its own (launch.EnvSecret), which a
+	// cluster manager may keep out of sight (a Kubernetes Secret): not in
+	// the configuration they are given as well.
+	execConf.Unset("spark.authenticate.secret")
 	if s.master.Kind == master.LocalCluster {
 		// Each process gets the share local-cluster[N,C,M] gives it.
 		if err := execConf.Set("spark.executor.memory", fmt.Sprintf("%dm", mem>>20)); err != nil {

@@ -204,7 +204,8 @@ func TestSecretsAndWhatExecutorsAreGiven(t *testing.T) {
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
-	value := "token-" + hex.EncodeToString(b)
+	value := "token-" + hex.EncodeToString(b[:12])
+	authSecret := "auth-" + hex.EncodeToString(b[12:])
 	sum := fmt.Sprintf("%x", sha256.Sum256([]byte(value)))
 	s.must(t, "-n", s.ns, "create", "secret", "generic", "app-creds", "--from-literal=token="+value)
 	s.must(t, "-n", s.ns, "create", "serviceaccount", "spark-driver")
@@ -213,6 +214,7 @@ func TestSecretsAndWhatExecutorsAreGiven(t *testing.T) {
 		"--conf", "spark.executor.instances=2",
 		"--conf", "spark.kubernetes.executor.deleteOnTermination=false",
 		"--conf", "spark.authenticate=true",
+		"--conf", "spark.authenticate.secret="+authSecret,
 		"--conf", "spark.kubernetes.authenticate.driver.serviceAccountName=spark-driver",
 		"--conf", "spark.kubernetes.driver.secrets.app-creds=/etc/creds",
 		"--conf", "spark.kubernetes.executor.secrets.app-creds=/etc/creds",
@@ -244,7 +246,7 @@ func TestSecretsAndWhatExecutorsAreGiven(t *testing.T) {
 			t.Errorf("the driver's log lacks %q", want)
 		}
 	}
-	if strings.Contains(log, value) || strings.Contains(out, value) {
+	if strings.Contains(log, value) || strings.Contains(out, value) || strings.Contains(log, authSecret) {
 		t.Error("the secret's value is in the driver's log or submit's output")
 	}
 	if driver.Labels["app-id"] != appID {
@@ -294,8 +296,8 @@ func TestSecretsAndWhatExecutorsAreGiven(t *testing.T) {
 		t.Errorf("secret %s owned by %v, want the driver pod", auth.Name, auth.OwnerReferences)
 	}
 	authValue := string(auth.Data["auth-secret"])
-	if authValue == "" {
-		t.Fatalf("secret %s holds %v", auth.Name, auth.Data)
+	if authValue != authSecret {
+		t.Fatalf("secret %s holds %q, want spark.authenticate.secret", auth.Name, auth.Data)
 	}
 	for _, e := range execs {
 		yamlOut := s.must(t, "-n", s.ns, "get", "pod", e.Name, "-o", "yaml")
