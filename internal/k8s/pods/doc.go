@@ -16,6 +16,12 @@
 // alone: what submit told the driver (the init ConfigMap's name, ...) is
 // how the executors get the same concerns.
 //
+// A pod starts from its role's pod template when one is set
+// (spark.kubernetes.{driver,executor}.podTemplateFile): its main container
+// first, everything else kept, and every step merging into it rather than
+// replacing it; template.go says which of gospark's settings win, as
+// Spark's pod template table does.
+//
 // Each step is tested alone (its pod change, objects and properties), and
 // the whole builder through golden files (testdata/*.yaml, rewritten with
 // go test ./internal/k8s/pods -update).
