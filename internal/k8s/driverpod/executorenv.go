@@ -3,6 +3,7 @@ package driverpod
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 
 	corev1 "k8s.io/api/core/v1"
@@ -59,8 +60,10 @@ func CreateAuthSecret(ctx context.Context, cs kubernetes.Interface, namespace, p
 
 // prepare reads the executors' pod template, notes the driver pod's
 // address (its downward API variable) and, with spark.authenticate,
-// creates the authentication Secret.
-func (t *executorPod) prepare(ctx context.Context, cs kubernetes.Interface) error {
+// creates the authentication Secret. A driver whose service account may
+// not create Secrets gives executors the secret as a plain value, as
+// before, and says so.
+func (t *executorPod) prepare(ctx context.Context, cs kubernetes.Interface, log *slog.Logger) error {
 	tmpl, err := pods.ReadTemplate(t.conf, pods.Executor)
 	if err != nil {
 		return err
@@ -68,7 +71,12 @@ func (t *executorPod) prepare(ctx context.Context, cs kubernetes.Interface) erro
 	t.template = tmpl
 	t.driverIP = os.Getenv(launch.EnvPodIP)
 	if t.contract.Secret != "" {
-		if t.authSecret, err = CreateAuthSecret(ctx, cs, t.namespace, t.prefix, t.contract.AppID, t.contract.Secret, t.owner); err != nil {
+		t.authSecret, err = CreateAuthSecret(ctx, cs, t.namespace, t.prefix, t.contract.AppID, t.contract.Secret, t.owner)
+		if apierrors.IsForbidden(err) {
+			log.Warn("the executor pods get spark.authenticate's secret as a plain environment value, visible in their spec: the driver's service account may not create Secrets", "error", err)
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 	}

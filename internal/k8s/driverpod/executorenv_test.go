@@ -1,14 +1,19 @@
 package driverpod
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gospark/gospark/internal/k8s/pods"
@@ -26,7 +31,7 @@ func TestExecutorPodsReferenceTheAuthSecret(t *testing.T) {
 	tp := executorPod{conf: testConf(t, "spark.authenticate", "true"), namespace: appNS, prefix: "spark-pi", owner: owner,
 		contract: launch.Executor{AppID: "spark-app-1", DriverURL: "spark-pi-driver-svc:7078", Secret: secret, Cores: 1, Conf: "{}", Command: "/app"}}
 	for range 2 { // a second start (the same driver again) replaces the Secret
-		if err := tp.prepare(ctx30s(t), cs); err != nil {
+		if err := tp.prepare(ctx30s(t), cs, quiet()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,7 +74,7 @@ func TestExecutorPodsReferenceTheAuthSecret(t *testing.T) {
 	cs2 := fake.NewClientset()
 	tp2 := executorPod{conf: testConf(t), namespace: appNS, prefix: "spark-pi", owner: owner,
 		contract: launch.Executor{AppID: "spark-app-1", DriverURL: "d:7078", Cores: 1, Conf: "{}", Command: "/app"}}
-	if err := tp2.prepare(ctx30s(t), cs2); err != nil {
+	if err := tp2.prepare(ctx30s(t), cs2, quiet()); err != nil {
 		t.Fatal(err)
 	}
 	if l, _ := cs2.CoreV1().Secrets(appNS).List(ctx30s(t), metav1.ListOptions{}); len(l.Items) != 0 {
@@ -86,7 +91,7 @@ func TestExecutorPodsFromTheMountedTemplate(t *testing.T) {
 	}
 	tp := executorPod{conf: testConf(t, "spark.kubernetes.executor.podTemplateFile", file), namespace: appNS, prefix: "spark-pi",
 		contract: launch.Executor{AppID: "spark-app-1", DriverURL: "d:7078", Cores: 1, Conf: "{}", Command: "/app"}}
-	if err := tp.prepare(ctx30s(t), fake.NewClientset()); err != nil {
+	if err := tp.prepare(ctx30s(t), fake.NewClientset(), quiet()); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(file); err != nil { // read once: later pods do not read it again
@@ -101,7 +106,30 @@ func TestExecutorPodsFromTheMountedTemplate(t *testing.T) {
 	}
 	bad := tp
 	bad.conf = testConf(t, "spark.kubernetes.executor.podTemplateFile", file)
-	if err := bad.prepare(ctx30s(t), fake.NewClientset()); err == nil || !strings.Contains(err.Error(), "spark.kubernetes.executor.podTemplateFile") {
+	if err := bad.prepare(ctx30s(t), fake.NewClientset(), quiet()); err == nil || !strings.Contains(err.Error(), "spark.kubernetes.executor.podTemplateFile") {
 		t.Errorf("a missing template: %v", err)
+	}
+}
+
+// A driver whose service account may not create Secrets still starts its
+// executors, with the secret as a plain value.
+func TestAuthSecretForbiddenFallsBackToTheValue(t *testing.T) {
+	cs := fake.NewClientset()
+	cs.PrependReactor("create", "secrets", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "secrets"}, "", errors.New("no"))
+	})
+	tp := executorPod{conf: testConf(t), namespace: appNS, prefix: "spark-pi",
+		contract: launch.Executor{AppID: "spark-app-1", DriverURL: "d:7078", Secret: "plain", Cores: 1, Conf: "{}", Command: "/app"}}
+	if err := tp.prepare(ctx30s(t), cs, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := tp.build("1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range p.Spec.Containers[0].Env {
+		if e.Name == launch.EnvSecret && e.Value != "plain" {
+			t.Errorf("%s = %+v, want the plain value", e.Name, e)
+		}
 	}
 }

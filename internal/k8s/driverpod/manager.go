@@ -149,7 +149,7 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 		}
 	}
 	tmpl := executorPod{conf: conf, contract: contract, namespace: ns, prefix: prefix, owner: owner, shuffle: dir}
-	if err := tmpl.prepare(getCtx, cs); err != nil {
+	if err := tmpl.prepare(getCtx, cs, m.log); err != nil {
 		return fmt.Errorf("driverpod: executor pods: %w", err)
 	}
 	if _, err := tmpl.build("1"); err != nil { // a bad property fails now, not in the allocator
