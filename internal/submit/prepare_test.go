@@ -171,6 +171,7 @@ func TestPrepareMaster(t *testing.T) {
 }
 
 func TestPrepareErrors(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "") // not in a pod: client mode needs spark.driver.host
 	tests := []struct {
 		name     string
 		propFile string
@@ -205,8 +206,16 @@ func TestPrepareErrors(t *testing.T) {
 			want: `Cluster deploy mode is not compatible with master "local[*]"`},
 		{name: "cluster mode with local-cluster master", args: []string{"--deploy-mode", "cluster", "--master", "local-cluster[1,1,512]", "app"},
 			want: `Cluster deploy mode is not compatible with master "local-cluster[1,1,512]"`},
-		{name: "k8s client mode", args: []string{"--master", "k8s://https://127.0.0.1:6443", "app"},
-			want: `master k8s://https://127.0.0.1:6443: client deploy mode is not supported on Kubernetes; use --deploy-mode cluster`},
+		{name: "k8s client mode without driver host", args: []string{"--master", "k8s://https://127.0.0.1:6443", "--conf", "spark.kubernetes.container.image=img", "local:///opt/app"},
+			want: `spark.driver.host is not set: in client mode the executor pods connect back to the driver at spark.driver.host`},
+		{name: "k8s client mode with a remote application", args: []string{"--master", "k8s://https://127.0.0.1:6443", "--conf", "spark.driver.host=10.0.0.1",
+			"--conf", "spark.kubernetes.container.image=img", "https://example.com/app"},
+			want: `application https://example.com/app: in client mode the driver runs here, so the application must be here too`},
+		{name: "k8s client mode without image", args: []string{"--master", "k8s://https://127.0.0.1:6443", "--conf", "spark.driver.host=10.0.0.1", "local:///opt/app"},
+			want: `spark.kubernetes.container.image (or spark.kubernetes.executor.container.image) must name the image`},
+		{name: "k8s client mode with a bad pod name", args: []string{"--master", "k8s://https://127.0.0.1:6443", "--conf", "spark.driver.host=10.0.0.1",
+			"--conf", "spark.kubernetes.container.image=img", "--conf", "spark.kubernetes.driver.pod.name=Not_OK", "local:///opt/app"},
+			want: `spark.kubernetes.driver.pod.name="Not_OK"`},
 		{name: "k8s local application without an upload target", args: []string{"--master", "k8s://https://127.0.0.1:6443", "--deploy-mode", "cluster", "/bin/sh"},
 			want: `/bin/sh is on this machine, not in the image: set spark.kubernetes.resourceStagingServer.uri`},
 		{name: "k8s missing local application", args: []string{"--master", "k8s://https://127.0.0.1:6443", "--deploy-mode", "cluster", "app"},

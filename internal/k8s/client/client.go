@@ -41,6 +41,14 @@ func Config(conf *config.Conf, apiServer string) (*rest.Config, error) {
 	}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
 	switch {
+	case err == nil && apiServer != "" && noKubeconfigFile(rules):
+		// In a pod, with no kubeconfig: the pod's service account, as
+		// kubectl and Spark's client do (clientcmd would give the master
+		// URL's server without credentials).
+		if in, ierr := rest.InClusterConfig(); ierr == nil {
+			in.Host = apiServer
+			cfg = in
+		}
 	case err == nil:
 	case clientcmd.IsEmptyConfig(err) && apiServer != "" && conf.String(propContext) == "":
 		cfg = &rest.Config{Host: apiServer} // no kubeconfig: the properties alone
@@ -86,6 +94,20 @@ func Config(conf *config.Conf, apiServer string) (*rest.Config, error) {
 	cfg.UserAgent = "gospark"
 	withRetries(cfg, conf, "spark.kubernetes.submission.")
 	return cfg, nil
+}
+
+// noKubeconfigFile tells that none of the kubeconfig files rules would load
+// exists.
+func noKubeconfigFile(rules *clientcmd.ClientConfigLoadingRules) bool {
+	if rules.ExplicitPath != "" {
+		return false
+	}
+	for _, f := range rules.GetLoadingPrecedence() {
+		if _, err := os.Stat(f); err == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // New returns a clientset for Config's configuration.
