@@ -136,7 +136,13 @@ local package or binary (built for linux/amd64 and uploaded), or an
 http(s):// URL. Local files go to the resource staging server
 (spark.kubernetes.resourceStagingServer.uri) or to
 spark.kubernetes.file.upload.path, and an init-container in each pod
-downloads them.
+downloads them. With --deploy-mode client and a k8s:// master the driver
+runs here (on this host, or in the pod gospark submit runs in) and only
+executor pods are made: they connect back to spark.driver.host (required
+outside a pod; in a pod it defaults to the pod's IP), and gospark submit
+serves them the application and --files itself unless a staging server
+or upload path is set. Their pods are removed when the driver ends, even
+if it or gospark submit is killed.
 
 Options:
   --master MASTER_URL         local, local[N], local[*] (the default: one task
@@ -145,7 +151,8 @@ Options:
                               and M MiB), or k8s://https://host:port (https
                               when no scheme is given; k8s://http://... for
                               kubectl proxy)
-  --deploy-mode MODE          client (the default) runs the driver here;
+  --deploy-mode MODE          client (the default) runs the driver here,
+                              also with a k8s:// master (executor pods);
                               cluster runs it in the cluster (k8s:// only)
   --name NAME                 application name (default: the binary's name)
   --conf, -c NAME=VALUE       set a spark.* property; repeatable

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
@@ -238,6 +239,39 @@ spec:
 			t.Errorf("executor pod %s is owned by %v, want the notebook pod (uid %s)", p.Name, p.OwnerReferences, uid)
 		}
 	}
+}
+
+// Client mode ships --files to the executor pods from the host: the
+// executors' tasks find the file in their working directory, with the
+// content it has here.
+func TestClientModeFilesReachExecutors(t *testing.T) {
+	s := newSubmitEnv(t)
+	data := filepath.Join(t.TempDir(), "client-data.txt")
+	content := []byte("read by every executor of a client-mode driver\n")
+	if err := os.WriteFile(data, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := s.submit(t, append(s.clientArgs("client-files", 1, "--files", data),
+		"./test/e2e/sparktest", "files", "2", "client-data.txt")...)
+	if code != 0 {
+		t.Fatalf("submit exited %d", code)
+	}
+	want := fmt.Sprintf("client-data.txt sha256=%x", sha256.Sum256(content))
+	var tasks []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "task on ") {
+			tasks = append(tasks, l)
+		}
+	}
+	if len(tasks) != 2 {
+		t.Fatalf("%d task lines, want 2", len(tasks))
+	}
+	for _, l := range tasks {
+		if !strings.HasPrefix(l, "task on client-files-") || !strings.HasSuffix(l, want) {
+			t.Errorf("%q: want a task on an executor pod reading %s", l, want)
+		}
+	}
+	s.noneLeft(t, time.Now(), time.Minute)
 }
 
 // clientRun is a client-mode gospark submit from the host whose output
