@@ -198,7 +198,7 @@ var appProperties = []Property{
 
 	// Networking, security, heartbeats.
 	{Name: "spark.driver.host", Kind: String,
-		Doc: "Host name or address executors use to reach the driver. Unset means the driver's own host name (in cluster mode, the driver's service)."},
+		Doc: "Host name or address executors use to reach the driver. Unset means 127.0.0.1 in local modes and, on Kubernetes, the driver's service in cluster mode; in client mode it is required (an address of the submitting machine that pods reach), except when gospark submit runs in a pod, where it defaults to the pod's IP."},
 	{Name: "spark.driver.port", Kind: Int, Default: "0", Validate: port,
 		Doc: "Port of the driver's RPC endpoint; 0 picks a free port."},
 	{Name: "spark.executor.heartbeatInterval", Kind: Duration, Default: "10s", Validate: positiveDuration("ms"),
