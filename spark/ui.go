@@ -7,12 +7,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/gospark/gospark/internal/clustermgr"
 	"github.com/gospark/gospark/internal/executor"
+	"github.com/gospark/gospark/internal/launch"
 	"github.com/gospark/gospark/internal/master"
 	"github.com/gospark/gospark/internal/ui"
 )
@@ -26,11 +28,12 @@ type uiServer struct {
 }
 
 // uiBindHost is where the UI listens: every address in a driver pod (the
-// Service and kubectl port-forward reach it), spark.driver.host when set,
-// else 127.0.0.1, so that a local application is not reachable from other
-// machines unless asked for.
+// Service and kubectl port-forward reach it; a driver-only application's
+// pod runs a local master), spark.driver.host when set, else 127.0.0.1,
+// so that a local application is not reachable from other machines
+// unless asked for.
 func (s *Session) uiBindHost() string {
-	if s.master.Kind == master.Kubernetes {
+	if s.master.Kind == master.Kubernetes || os.Getenv(launch.EnvPodIP) != "" {
 		return ""
 	}
 	if h := s.conf.String("spark.driver.host"); h != "" {
