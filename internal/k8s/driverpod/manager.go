@@ -133,8 +133,10 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 	contract := app.Launch
 	if m.clientSide != nil {
 		// Client mode: submit found the owner (the pod the driver runs
-		// in, if any) and set the prefix.
-		owner = m.clientSide.owner
+		// in, if any) and set the prefix. The user's pod is not
+		// annotated with refused executor pods: the executors' manager
+		// logs them on submit's output.
+		owner, name = m.clientSide.owner, ""
 		if contract, err = m.clientSide.executorContract(contract); err != nil {
 			return fmt.Errorf("driverpod: %w", err)
 		}
