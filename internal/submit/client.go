@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
+	"github.com/gospark/gospark/internal/deps"
 	"github.com/gospark/gospark/internal/k8s/launch"
 	contract "github.com/gospark/gospark/internal/launch"
 )
@@ -20,6 +22,11 @@ func runClient(ctx context.Context, s *Submission, stdout, stderr io.Writer) (in
 	// ^C or SIGTERM during the build stops it; once the application runs,
 	// they are forwarded to it.
 	bctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	if runtime.GOOS == "linux" && runtime.GOARCH == deps.TargetArch {
+		// A static build runs in the executor pods too: one build, the
+		// same program for the driver and the executors.
+		s.buildEnv = []string{"CGO_ENABLED=0"}
+	}
 	bin, cleanup, err := s.binary(bctx, stderr)
 	interrupted := bctx.Err() != nil && ctx.Err() == nil
 	stop()
@@ -30,6 +37,7 @@ func runClient(ctx context.Context, s *Submission, stdout, stderr io.Writer) (in
 		return 1, err
 	}
 	defer cleanup()
+	s.ClientPlan.UseBuilt(bin) // one build for the driver and the executors when it can
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: launch.LogLevel()}))
 	return launch.RunClient(ctx, s.Kube, s.ClientPlan, launch.ClientApp{
 		Path: bin, Args: s.Args.AppArgs, Env: contract.Without(os.Environ()),

@@ -33,6 +33,9 @@ type Submission struct {
 	// ClientPlan is a client-mode submission to Kubernetes: the driver
 	// runs here and this process manages its executor pods.
 	ClientPlan *launch.ClientPlan
+	// buildEnv is added to the environment of go build (client mode on
+	// Kubernetes: CGO_ENABLED=0, so that the executors can run the build).
+	buildEnv []string
 }
 
 // defaultsFile returns spark-defaults.conf from $SPARK_CONF_DIR, else from

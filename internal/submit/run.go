@@ -195,7 +195,11 @@ func (s *Submission) build(ctx context.Context, dir, pkg string, stderr io.Write
 	}
 	out := filepath.Join(tmp, name)
 	target := out
-	if cache, err := buildCacheDir(dir, pkg); err == nil {
+	key := pkg
+	if len(s.buildEnv) > 0 { // kept apart from the default build's
+		key += "\x00" + strings.Join(s.buildEnv, " ")
+	}
+	if cache, err := buildCacheDir(dir, key); err == nil {
 		target = filepath.Join(cache, name)
 	}
 	if s.Args.Verbose {
@@ -203,6 +207,9 @@ func (s *Submission) build(ctx context.Context, dir, pkg string, stderr io.Write
 	}
 	cmd := exec.CommandContext(ctx, goTool, "build", "-o", target, pkg)
 	cmd.Dir = dir
+	if len(s.buildEnv) > 0 {
+		cmd.Env = append(os.Environ(), s.buildEnv...)
+	}
 	cmd.Stdout = stderr
 	cmd.Stderr = stderr
 	if err := cmd.Run(); err != nil {

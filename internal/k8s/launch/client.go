@@ -25,6 +25,7 @@ import (
 
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/deps"
+	"github.com/gospark/gospark/internal/image"
 	"github.com/gospark/gospark/internal/k8s/driverpod"
 	"github.com/gospark/gospark/internal/k8s/pods"
 	"github.com/gospark/gospark/internal/staging"
@@ -239,6 +240,19 @@ func setAll(conf *config.Conf, kv ...string) error {
 		}
 	}
 	return nil
+}
+
+// UseBuilt tells the plan that the application, a Go package, was built
+// here as bin: when bin suits the pods too (a static linux/amd64
+// executable, as Go builds one on such a host without cgo), the executors
+// get that very binary instead of a second build.
+func (p *ClientPlan) UseBuilt(bin string) bool {
+	d := &p.Deps.Primary
+	if d.Where != deps.Local || !d.Package || image.CheckBinary(bin, deps.TargetArch) != nil {
+		return false
+	}
+	d.Path, d.Package = bin, false
+	return true
 }
 
 // ClientApp is the application binary a client-mode submission runs here

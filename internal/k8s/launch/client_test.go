@@ -161,3 +161,30 @@ func TestClientDriverHost(t *testing.T) {
 		t.Errorf("in a pod whose name has no address: %q", h)
 	}
 }
+
+// The binary built for the driver goes to the executor pods only when it
+// suits them; else the package is built for them.
+func TestClientPlanUseBuilt(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(t.TempDir(), "app")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewClientPlan(clientConf(t, "spark.driver.host", "10.88.0.1"), "", dir, nil, launched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.UseBuilt(script) || !p.Deps.Primary.Package || p.Deps.Primary.Path == script {
+		t.Errorf("a script was taken for the pods: %+v", p.Deps.Primary)
+	}
+	inImage, err := NewClientPlan(clientConf(t, "spark.driver.host", "10.88.0.1"), "", "local:///opt/app", nil, launched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inImage.UseBuilt(script) || inImage.Deps.Primary.Path != "/opt/app" {
+		t.Errorf("an application in the image was replaced: %+v", inImage.Deps.Primary)
+	}
+}
