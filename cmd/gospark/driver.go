@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gospark/gospark/internal/k8s/driverpod"
+	"github.com/gospark/gospark/internal/k8s/launch"
 )
 
 // driverCommand is the entry process of a Kubernetes driver pod: it runs
@@ -26,14 +25,7 @@ executor pods. It exits with the application's exit code.`,
 		Args:               cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// As the application's own log: warnings unless asked for more.
-			level := slog.LevelWarn
-			switch strings.ToUpper(os.Getenv("GOSPARK_LOG_LEVEL")) {
-			case "INFO":
-				level = slog.LevelInfo
-			case "DEBUG", "TRACE", "ALL":
-				level = slog.LevelDebug
-			}
-			log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+			log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: launch.LogLevel()}))
 			slog.SetDefault(log) // the Kubernetes client logs its retries there
 			c, err := driverpod.Run(cmd.Context(), args[0], args[1:], log)
 			if err != nil {
