@@ -168,7 +168,7 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 		Timeout:             conf.Duration("spark.kubernetes.allocation.executor.timeout"),
 		MissingDelta:        conf.Duration("spark.kubernetes.executor.missingPodDetectDelta"),
 		ExcessGrace:         excessGrace(conf),
-		OnRefused:           refusals(context.WithoutCancel(ctx), cs, ns, m.reportTo(name), m.log),
+		OnRefused:           refusals(context.WithoutCancel(ctx), cs, ns, name, m.log),
 		DeleteOnTermination: conf.Bool("spark.kubernetes.executor.deleteOnTermination"),
 		MaxFailures:         maxExecutorFailures(conf, app.Instances),
 		NewPod:              claims.newPod,

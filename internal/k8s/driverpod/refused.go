@@ -49,13 +49,3 @@ func refusals(ctx context.Context, cs kubernetes.Interface, ns, driver string, l
 		}
 	}
 }
-
-// reportTo is the driver pod that refusals annotate: the one gospark
-// submit made and follows, none in client mode (the pod the driver runs
-// in, if any, is the user's own, and submit follows no pod).
-func (m *podManager) reportTo(driverPod string) string {
-	if m.clientSide != nil {
-		return ""
-	}
-	return driverPod
-}
