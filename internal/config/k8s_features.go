@@ -6,9 +6,6 @@ package config
 // environment variables, on-demand volumes, allocation limits, client
 // mode, batch schedulers.
 
-// niK8s marks a property of this file whose feature is still being built.
-const niK8s = "Spark 4's Kubernetes features (issue 15): being built"
-
 func init() {
 	for _, p := range kubernetesFeatureProperties {
 		Register(p)
