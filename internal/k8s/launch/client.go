@@ -360,25 +360,8 @@ func (p *ClientPlan) stage(ctx, sctx context.Context, tmp string, out io.Writer,
 	if err := os.Mkdir(build, 0o700); err != nil {
 		return err
 	}
-	st, err := deps.Stage(ctx, conf, p.Deps, p.Namespace, map[string]string{pods.LabelAppSelector: p.AppID}, build)
-	if err != nil {
-		return err
-	}
-	for _, line := range st.Report {
-		fmt.Fprintln(out, line)
-	}
-	spec, err := st.Spec.Marshal()
-	if err != nil {
-		return err
-	}
-	p.InitConfigMap.Data = map[string]string{pods.InitSpecKey: spec}
-	if p.InitSecret != nil {
-		if st.Secret == nil {
-			return errors.New("launch: the staging server gave no secret")
-		}
-		p.InitSecret.Data = st.Secret
-	}
-	return nil
+	_, err := stageInto(ctx, conf, p.Deps, p.Namespace, p.AppID, build, p.InitConfigMap, p.InitSecret, out)
+	return err
 }
 
 // createClientObject creates an object the executor pods need, owned by

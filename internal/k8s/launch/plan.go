@@ -187,26 +187,38 @@ func (p *Plan) Stage(ctx context.Context, conf *config.Conf, out io.Writer) erro
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	st, err := deps.Stage(ctx, conf, p.Deps, p.Namespace, map[string]string{pods.LabelAppSelector: p.AppID}, tmp)
+	st, err := stageInto(ctx, conf, p.Deps, p.Namespace, p.AppID, tmp, p.InitConfigMap, p.InitSecret, out)
 	if err != nil {
 		return err
 	}
 	p.staged = st
+	return nil
+}
+
+// stageInto builds and uploads dep's local files (deps.Stage, working in
+// dir), reports to out, and fills the init-container's ConfigMap and, with
+// a staging server, its Secret.
+func stageInto(ctx context.Context, conf *config.Conf, dep *deps.Resolved, namespace, appID, dir string,
+	cm *corev1.ConfigMap, secret *corev1.Secret, out io.Writer) (*deps.Staging, error) {
+	st, err := deps.Stage(ctx, conf, dep, namespace, map[string]string{pods.LabelAppSelector: appID}, dir)
+	if err != nil {
+		return nil, err
+	}
 	for _, line := range st.Report {
 		fmt.Fprintln(out, line)
 	}
 	spec, err := st.Spec.Marshal()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p.InitConfigMap.Data = map[string]string{pods.InitSpecKey: spec}
-	if p.InitSecret != nil {
+	cm.Data = map[string]string{pods.InitSpecKey: spec}
+	if secret != nil {
 		if st.Secret == nil {
-			return fmt.Errorf("launch: the staging server gave no secret")
+			return nil, fmt.Errorf("launch: the staging server gave no secret")
 		}
-		p.InitSecret.Data = st.Secret
+		secret.Data = st.Secret
 	}
-	return nil
+	return st, nil
 }
 
 // checkInstances refuses spark.executor.instances=0 without dynamic
