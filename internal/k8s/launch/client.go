@@ -2,8 +2,6 @@ package launch
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -95,16 +93,8 @@ func NewClientPlan(conf *config.Conf, apiServer, primary string, args []string, 
 			return nil, fmt.Errorf("spark.kubernetes.driver.pod.name=%q: %s", p.OwnerPod, strings.Join(errs, "; "))
 		}
 	}
-	p.AppID = conf.String("spark.app.id")
-	if p.AppID == "" {
-		b := make([]byte, 16)
-		if _, err := rand.Read(b); err != nil {
-			return nil, fmt.Errorf("making an application id: %w", err)
-		}
-		p.AppID = "spark-" + hex.EncodeToString(b)
-	}
-	if errs := validation.IsValidLabelValue(p.AppID); len(errs) > 0 {
-		return nil, fmt.Errorf("spark.app.id=%q: %s", p.AppID, strings.Join(errs, "; "))
+	if p.AppID, err = appID(conf); err != nil {
+		return nil, err
 	}
 	p.Prefix = pods.ResourcePrefix(p.AppName, now)
 

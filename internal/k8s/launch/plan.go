@@ -83,16 +83,8 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 	}
 	p := &Plan{Namespace: ns, AppName: conf.String("spark.app.name"), Deps: dep,
 		Wait: conf.Bool("spark.kubernetes.submission.waitAppCompletion"), Interval: conf.Duration("spark.kubernetes.report.interval")}
-	p.AppID = conf.String("spark.app.id")
-	if p.AppID == "" {
-		b := make([]byte, 16)
-		if _, err := rand.Read(b); err != nil {
-			return nil, fmt.Errorf("making an application id: %w", err)
-		}
-		p.AppID = "spark-" + hex.EncodeToString(b)
-	}
-	if errs := validation.IsValidLabelValue(p.AppID); len(errs) > 0 {
-		return nil, fmt.Errorf("spark.app.id=%q: %s", p.AppID, strings.Join(errs, "; "))
+	if p.AppID, err = appID(conf); err != nil {
+		return nil, err
 	}
 	p.Prefix = pods.ResourcePrefix(p.AppName, now)
 	driverName := conf.String("spark.kubernetes.driver.pod.name")
@@ -193,6 +185,23 @@ func (p *Plan) Stage(ctx context.Context, conf *config.Conf, out io.Writer) erro
 	}
 	p.staged = st
 	return nil
+}
+
+// appID is spark.app.id, checked as a label value, or a new
+// spark-<32 hex digits>.
+func appID(conf *config.Conf) (string, error) {
+	id := conf.String("spark.app.id")
+	if id == "" {
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			return "", fmt.Errorf("making an application id: %w", err)
+		}
+		id = "spark-" + hex.EncodeToString(b)
+	}
+	if errs := validation.IsValidLabelValue(id); len(errs) > 0 {
+		return "", fmt.Errorf("spark.app.id=%q: %s", id, strings.Join(errs, "; "))
+	}
+	return id, nil
 }
 
 // stageInto builds and uploads dep's local files (deps.Stage, working in
