@@ -35,6 +35,30 @@ func (s *submitEnv) stagingServer(t *testing.T) {
 		_, _ = s.run("-n", "default", "delete", "-f", manifest, "--wait=true")
 	})
 	s.must(t, "-n", "default", "rollout", "status", "deployment/spark-resource-staging-server", "--timeout=120s")
+	s.waitNodePort(t, "http://"+nodeIP+":31000/healthz")
+}
+
+// waitNodePort waits until url answers 200 OK: a pod that is Ready is
+// reached through its NodePort only once kube-proxy has written the
+// Service's rules, which on a busy machine takes seconds more.
+func (s *submitEnv) waitNodePort(t *testing.T, url string) {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		resp, err := c.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			err = fmt.Errorf("status %s", resp.Status)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not answer 2 minutes after its pod is ready: %v", url, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 var resourceID = regexp.MustCompile(`to the resource staging server \S+ as resource ([0-9a-f]+)`)

@@ -293,6 +293,7 @@ func TestStagingServerKeepsBundlesAcrossItsPod(t *testing.T) {
 	old := before.Items[0].Name
 	s.must(t, "-n", "default", "delete", "pod", old, "--wait=true")
 	s.must(t, "-n", "default", "rollout", "status", "deployment/spark-resource-staging-server", "--timeout=120s")
+	s.waitNodePort(t, "http://"+nodeIP+":31000/healthz")
 
 	// An executor deleted now is replaced by one whose init-container
 	// fetches the bundle from the new staging server pod.
