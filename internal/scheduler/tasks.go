@@ -23,6 +23,9 @@ type TaskScheduler struct {
 	mu    sync.Mutex
 	busy  map[string]int
 	queue []*queued
+	// sweep: a submitter's context ended; the next dispatch drops its
+	// queued tasks (without it, dispatch looks only at the queue's head).
+	sweep bool
 }
 
 type queued struct {
@@ -61,7 +64,12 @@ func (s *TaskScheduler) Submit(ctx context.Context, tasks []*Task, onStart func(
 	s.mu.Unlock()
 	// A cancelled job's queued tasks are reported even when no slot ever
 	// frees (no executor left).
-	context.AfterFunc(ctx, s.dispatch)
+	context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		s.sweep = true
+		s.mu.Unlock()
+		s.dispatch()
+	})
 	s.dispatch()
 }
 
@@ -108,16 +116,29 @@ func (s *TaskScheduler) dispatch() {
 	var todo []launch
 	var dropped []*queued
 	s.mu.Lock()
-	live := s.queue[:0]
-	for _, q := range s.queue {
-		if q.ctx.Err() != nil {
-			dropped = append(dropped, q)
-			continue
+	if s.sweep {
+		// Only after a context ended: scanning the whole queue on every
+		// dispatch made each task cost as much as the tasks queued.
+		s.sweep = false
+		live := s.queue[:0]
+		for _, q := range s.queue {
+			if q.ctx.Err() != nil {
+				dropped = append(dropped, q)
+				continue
+			}
+			live = append(live, q)
 		}
-		live = append(live, q)
+		clear(s.queue[len(live):])
+		s.queue = live
 	}
-	s.queue = live
-	for _, e := range s.backend.Executors() {
+	var execs []ExecutorInfo
+	if len(s.queue) > 0 {
+		execs = s.backend.Executors()
+	}
+	for _, e := range execs {
+		if len(s.queue) == 0 {
+			break
+		}
 		for s.busy[e.ID] < e.Cores && len(s.queue) > 0 {
 			q := s.queue[0]
 			s.queue = s.queue[1:]
