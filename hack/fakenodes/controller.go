@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	listersv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/client-go/util/workqueue"
 )
 
@@ -374,10 +375,8 @@ func (c *controller) registerNodes(ctx context.Context) error {
 			return fmt.Errorf("node %s: %w", want.Name, err)
 		}
 		// The API server may drop a created node's status.
-		got = got.DeepCopy()
-		c.setNodeStatus(got)
-		if _, err := c.cs.CoreV1().Nodes().UpdateStatus(ctx, got, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("node %s status: %w", want.Name, err)
+		if err := c.updateNodeStatus(ctx, want.Name); err != nil {
+			return err
 		}
 	}
 	return c.heartbeat(ctx)
@@ -392,26 +391,33 @@ func (c *controller) heartbeat(ctx context.Context) error {
 		if err := c.renewLease(ctx, name); err != nil {
 			errs = append(errs, err)
 		}
-		n, err := c.cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		err := c.updateNodeStatus(ctx, name)
 		if apierrors.IsNotFound(err) {
 			// Deleted from outside: registered again.
 			_, err = c.cs.CoreV1().Nodes().Create(ctx, c.node(i), metav1.CreateOptions{})
-			if err != nil {
-				errs = append(errs, fmt.Errorf("node %s: %w", name, err))
-			}
-			continue
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("node %s: %w", name, err))
-			continue
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// updateNodeStatus renews a node's status, again on conflicts (the node
+// lifecycle controller updates new nodes too).
+func (c *controller) updateNodeStatus(ctx context.Context, name string) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		n, err := c.cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("node %s: %w", name, err)
 		}
 		n = n.DeepCopy()
 		c.setNodeStatus(n)
 		if _, err := c.cs.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
-			errs = append(errs, fmt.Errorf("node %s status: %w", name, err))
+			return fmt.Errorf("node %s status: %w", name, err)
 		}
-	}
-	return errors.Join(errs...)
+		return nil
+	})
 }
 
 func (c *controller) renewLease(ctx context.Context, node string) error {
