@@ -67,8 +67,12 @@ cluster-deps:
 cluster-bin:
 	bash hack/build-kube.sh $(KUBE_BIN)
 
+# FAKE_NODES=N also starts hack/fakenodes: N nodes that exist only in the
+# API server (kwok-like, for scale tests); none by default.
+FAKE_NODES ?= 0
+
 cluster-up: cluster-deps cluster-bin
-	$(GO) run ./hack/cluster up -bin $(KUBE_BIN)
+	$(GO) run ./hack/cluster up -bin $(KUBE_BIN) -fake-nodes $(FAKE_NODES)
 
 cluster-down:
 	$(GO) run ./hack/cluster down -bin $(KUBE_BIN)

@@ -384,7 +384,7 @@ func (c *cluster) start(comp component) error {
 // pids returns the recorded pids of the components that still run.
 func (c *cluster) pids() map[string]int {
 	out := map[string]int{}
-	for _, comp := range c.components() {
+	for _, comp := range append(c.components(), component{name: fakeNodesName}) {
 		b, err := os.ReadFile(c.path("run", comp.name+".pid"))
 		if err != nil {
 			continue
@@ -418,6 +418,9 @@ func (c *cluster) status() {
 		} else {
 			fmt.Printf("%-24s stopped\n", comp.name)
 		}
+	}
+	if pid, ok := pids[fakeNodesName]; ok {
+		fmt.Printf("%-24s running (pid %d)\n", fakeNodesName, pid)
 	}
 }
 

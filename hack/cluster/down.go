@@ -29,9 +29,11 @@ func (c *cluster) down(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	// The kubelet first, so that it restarts nothing; then the pods'
+	// The fake nodes' controller first, while the API server answers; the
+	// kubelet next, so that it restarts nothing; then the pods'
 	// processes; then the rest, in reverse start order.
 	pids := c.pids()
+	stopPid(pids[fakeNodesName])
 	stopPid(pids["kubelet"])
 	note(c.killPods())
 	comps := c.components()

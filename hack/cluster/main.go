@@ -4,6 +4,7 @@
 //	go run ./hack/cluster up     # build (cached), start, wait until usable
 //	go run ./hack/cluster down   # stop everything, clean up
 //	go run ./hack/cluster status # what runs
+//	go run ./hack/cluster fake-nodes 50  # nodes that exist only in the API server (hack/fakenodes)
 //
 // Everything lives under the state directory (.cluster/ by default): PKI,
 // configuration rendered from hack/cluster/templates, etcd's data,
@@ -22,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -31,8 +33,10 @@ func main() {
 	state := fs.String("state", ".cluster", "state directory")
 	bin := fs.String("bin", defaultBin(), "directory with the Kubernetes and CoreDNS binaries (hack/build-kube.sh builds them)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "how long up waits for the cluster to become usable")
+	fakeNodes := fs.Int("fake-nodes", 0, "up: also start hack/fakenodes with this many nodes that exist only in the API server")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: cluster up|down|status|check|images [flags]")
+		fmt.Fprintln(os.Stderr, "       cluster fake-nodes [flags] N   (re)start hack/fakenodes with N nodes; 0 stops it")
 		fs.PrintDefaults()
 	}
 	if len(os.Args) < 2 {
@@ -62,6 +66,12 @@ func main() {
 			}
 			os.Exit(1)
 		}
+		if *fakeNodes > 0 {
+			if err := c.startFakeNodes(ctx, *fakeNodes, *timeout); err != nil {
+				fmt.Fprintln(os.Stderr, "fake nodes:", err, "(log:", filepath.Join(abs, "logs", fakeNodesName+".log")+")")
+				os.Exit(1)
+			}
+		}
 		fmt.Printf("cluster up in %s: KUBECONFIG=%s\n", time.Since(start).Round(100*time.Millisecond), c.kubeconfig())
 	case "down":
 		start := time.Now()
@@ -75,6 +85,17 @@ func main() {
 		if err := c.loadImages(ctx); err != nil {
 			fatal(err)
 		}
+	case "fake-nodes":
+		// Nodes that exist only in the API server (hack/fakenodes), on a
+		// running cluster: `cluster fake-nodes 50`; 0 removes them.
+		n, err := strconv.Atoi(fs.Arg(0))
+		if fs.NArg() != 1 || err != nil {
+			fatal(fmt.Errorf("fake-nodes wants one argument, the number of nodes (0 stops them), not %q", fs.Args()))
+		}
+		if err := c.startFakeNodes(ctx, n, *timeout); err != nil {
+			fatal(err)
+		}
+		fmt.Printf("%d fake nodes (log: %s)\n", n, filepath.Join(abs, "logs", fakeNodesName+".log"))
 	case "status":
 		c.status()
 	case "check":
