@@ -65,6 +65,7 @@ type options struct {
 	completeWithin time.Duration
 	keep           bool
 	deleteDone     bool
+	leakWait       time.Duration
 	// child: this process is api mode's submitter, in namespace ns.
 	child  bool
 	ns     string
@@ -84,6 +85,7 @@ func main() {
 	flag.IntVar(&o.burst, "burst", 0, "api mode: client-side burst of the submitter's client (0: as gospark submit makes it)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "api mode: write the submitter's CPU profile to this file")
 	flag.DurationVar(&o.completeWithin, "complete-within", 10*time.Minute, "how long to wait for the applications to succeed")
+	flag.DurationVar(&o.leakWait, "leak-wait", 3*time.Minute, "how long the driver pods' objects may take to go once deleted (terminating pods on a busy node take a while)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the namespace at the end")
 	flag.BoolVar(&o.deleteDone, "delete-succeeded", true, "delete each driver pod once it has succeeded, as an operator would (the node's pod limit counts the rest)")
 	flag.BoolVar(&o.child, "child", false, "internal: api mode's submitter process")
@@ -208,7 +210,7 @@ func run(ctx context.Context, o options) error {
 		fmt.Printf("  (stopped waiting after %s)\n", o.completeWithin)
 	}
 
-	return leakCheck(ctx, cs, o.ns)
+	return leakCheck(ctx, cs, o.ns, o.leakWait)
 }
 
 type submitResult struct {
@@ -600,8 +602,8 @@ func (w *driverWatch) waitSucceeded(ctx context.Context, n int, timeout time.Dur
 
 // leakCheck deletes the driver pods and waits for what they own to go:
 // pods, services, config maps, secrets and claims with the applications'
-// label. It reports what remains after a minute.
-func leakCheck(ctx context.Context, cs kubernetes.Interface, ns string) error {
+// label. It reports what remains after wait.
+func leakCheck(ctx context.Context, cs kubernetes.Interface, ns string, wait time.Duration) error {
 	core := cs.CoreV1()
 	bg := metav1.DeletePropagationBackground
 	driverSel := metav1.ListOptions{LabelSelector: pods.LabelRole + "=" + string(pods.Driver)}
@@ -664,7 +666,7 @@ func leakCheck(ctx context.Context, cs kubernetes.Interface, ns string) error {
 			}
 			add("unlabelled services")(extra, nil)
 		}
-		if len(remain) == 0 || time.Since(start) > time.Minute || ctx.Err() != nil {
+		if len(remain) == 0 || time.Since(start) > wait || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(time.Second) // polling the garbage collector
@@ -675,7 +677,7 @@ func leakCheck(ctx context.Context, cs kubernetes.Interface, ns string) error {
 	}
 	for _, kind := range slices.Sorted(maps.Keys(remain)) {
 		r := remain[kind]
-		fmt.Printf("leaks: %d %s remain a minute after the driver pods were deleted, e.g. %s\n", len(r), kind, strings.Join(r[:min(3, len(r))], ", "))
+		fmt.Printf("leaks: %d %s remain %s after the driver pods were deleted, e.g. %s\n", len(r), kind, wait, strings.Join(r[:min(3, len(r))], ", "))
 	}
 	return errors.New("objects of the applications remain")
 }
