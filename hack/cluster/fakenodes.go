@@ -42,6 +42,8 @@ func (c *cluster) startFakeNodes(ctx context.Context, n int, timeout time.Durati
 	}
 	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", c.path("bin", fakeNodesName), "./hack/fakenodes")
 	build.Dir = root
+	// make's build configuration, so that the build cache is shared.
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("building hack/fakenodes: %w: %s", err, out)
 	}
