@@ -283,33 +283,7 @@ type clientRun struct {
 
 func (s *submitEnv) submitClient(t *testing.T, args ...string) *clientRun {
 	t.Helper()
-	bin, err := gosparkOnce()
-	if err != nil {
-		t.Fatalf("building gospark: %v", err)
-	}
-	l := &liveSubmission{args: args, done: make(chan struct{})}
-	cmd := exec.Command(bin, append([]string{"submit"}, args...)...)
-	cmd.Dir = s.root
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.kubeconfig, "GOSPARK_LOG_LEVEL=INFO")
-	cmd.Stdout, cmd.Stderr = l, l
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(l.done)
-		err := cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); ok {
-			l.code = ee.ExitCode()
-		} else {
-			l.err = err
-		}
-	}()
-	t.Cleanup(func() {
-		if !l.finished() {
-			_ = cmd.Process.Kill()
-		}
-		<-l.done
-	})
+	l, cmd := s.startLive(t, []string{"GOSPARK_LOG_LEVEL=INFO"}, args...)
 	return &clientRun{liveSubmission: l, cmd: cmd}
 }
 

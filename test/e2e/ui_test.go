@@ -73,6 +73,15 @@ func (l *liveSubmission) outSoFar() string {
 
 func (s *submitEnv) submitLive(t *testing.T, args ...string) *liveSubmission {
 	t.Helper()
+	l, _ := s.startLive(t, nil, args...)
+	return l
+}
+
+// startLive starts gospark submit with args (and env added to the
+// environment), its output read as it comes; it is killed at the test's
+// end if still running.
+func (s *submitEnv) startLive(t *testing.T, env []string, args ...string) (*liveSubmission, *exec.Cmd) {
+	t.Helper()
 	bin, err := gosparkOnce()
 	if err != nil {
 		t.Fatalf("building gospark: %v", err)
@@ -80,7 +89,7 @@ func (s *submitEnv) submitLive(t *testing.T, args ...string) *liveSubmission {
 	l := &liveSubmission{args: args, done: make(chan struct{})}
 	cmd := exec.Command(bin, append([]string{"submit"}, args...)...)
 	cmd.Dir = s.root
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.kubeconfig)
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+s.kubeconfig), env...)
 	cmd.Stdout, cmd.Stderr = l, l
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -100,7 +109,7 @@ func (s *submitEnv) submitLive(t *testing.T, args ...string) *liveSubmission {
 		}
 		<-l.done
 	})
-	return l
+	return l, cmd
 }
 
 func (l *liveSubmission) finished() bool {
