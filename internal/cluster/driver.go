@@ -69,6 +69,9 @@ type Driver struct {
 	blocks  map[storage.BlockID]map[string]bool // cached partition -> executors
 	execs   map[string]*remoteExec
 	order   []string // executor ids in registration order
+	// version changes with the executors that take tasks (registered,
+	// leaving, lost), under mu: see scheduler.Versioned.
+	version uint64
 	stopped bool
 }
 
@@ -172,6 +175,13 @@ func (d *Driver) Executors() []scheduler.ExecutorInfo {
 	return out
 }
 
+// ExecutorsVersion implements scheduler.Versioned.
+func (d *Driver) ExecutorsVersion() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.version
+}
+
 // Registered lists the live executors.
 func (d *Driver) Registered() []ExecutorSummary {
 	d.mu.Lock()
@@ -238,6 +248,7 @@ func (d *Driver) Decommissioning(ids []string) []string {
 	for _, id := range ids {
 		if e := d.execs[id]; e != nil && !e.gone && !e.decommissioning {
 			e.decommissioning, e.decomSince = true, time.Now()
+			d.version++
 			marked = append(marked, id)
 		}
 	}
@@ -341,6 +352,7 @@ func (d *Driver) serve(c net.Conn) {
 		d.order = append(d.order, e.id)
 	}
 	d.execs[e.id] = e
+	d.version++
 	d.mu.Unlock()
 	if err := conn.Send(&message{Kind: msgRegistered, AppID: d.opts.AppID, ShuffleService: service}); err != nil {
 		d.lose(e, err.Error())
@@ -574,6 +586,7 @@ func (d *Driver) lose(e *remoteExec, reason string) {
 		return
 	}
 	e.gone = true
+	d.version++
 	close(e.closed)
 	for id, holders := range d.blocks {
 		delete(holders, e.id)

@@ -23,6 +23,16 @@ type TaskScheduler struct {
 	mu    sync.Mutex
 	busy  map[string]int
 	queue []*queued
+	// slots is what the scheduler knows of the executors that take tasks:
+	// their cores, and which have a free slot (free, a queue in the order
+	// slots freed; an entry may be stale and is checked when taken). With
+	// a Versioned backend they are asked for again only when they changed,
+	// so a dispatch costs the same with 1 executor as with 1,000.
+	cores   map[string]int
+	free    []string
+	inFree  map[string]bool
+	version uint64
+	known   bool
 	// sweep: a submitter's context ended; the next dispatch drops its
 	// queued tasks (without it, dispatch looks only at the queue's head).
 	sweep bool
@@ -44,7 +54,49 @@ func NewTaskScheduler(backend Backend, maxFailures int, log *slog.Logger) *TaskS
 	if maxFailures < 1 {
 		maxFailures = 1
 	}
-	return &TaskScheduler{backend: backend, maxFailures: maxFailures, log: log, busy: make(map[string]int)}
+	return &TaskScheduler{backend: backend, maxFailures: maxFailures, log: log,
+		busy: make(map[string]int), cores: make(map[string]int), inFree: make(map[string]bool)}
+}
+
+// Versioned is implemented by a backend whose executors change seldom:
+// ExecutorsVersion changes whenever the list Executors returns may have.
+type Versioned interface {
+	ExecutorsVersion() uint64
+}
+
+// refresh brings the scheduler's view of the executors up to date; s.mu is
+// held. The free queue is rebuilt in the backend's order.
+func (s *TaskScheduler) refresh() {
+	v, versioned := s.backend.(Versioned)
+	var ver uint64
+	if versioned {
+		// Read before the list: a change in between is seen next time.
+		ver = v.ExecutorsVersion()
+		if s.known && ver == s.version {
+			return
+		}
+	}
+	execs := s.backend.Executors()
+	s.version, s.known = ver, versioned
+	clear(s.cores)
+	clear(s.inFree)
+	s.free = s.free[:0]
+	for _, e := range execs {
+		s.cores[e.ID] = e.Cores
+		if s.busy[e.ID] < e.Cores {
+			s.free = append(s.free, e.ID)
+			s.inFree[e.ID] = true
+		}
+	}
+}
+
+// freed puts exec back in the free queue after one of its slots freed;
+// s.mu is held.
+func (s *TaskScheduler) freed(exec string) {
+	if c, ok := s.cores[exec]; ok && s.busy[exec] < c && !s.inFree[exec] {
+		s.free = append(s.free, exec)
+		s.inFree[exec] = true
+	}
 }
 
 // NewTaskID hands out task ids (TIDs), unique in the application.
@@ -81,6 +133,7 @@ func (s *TaskScheduler) Revive() { s.dispatch() }
 func (s *TaskScheduler) ExecutorRemoved(id string) {
 	s.mu.Lock()
 	delete(s.busy, id)
+	delete(s.cores, id) // its entry in the free queue is dropped when reached
 	s.mu.Unlock()
 }
 
@@ -131,24 +184,25 @@ func (s *TaskScheduler) dispatch() {
 		clear(s.queue[len(live):])
 		s.queue = live
 	}
-	var execs []ExecutorInfo
 	if len(s.queue) > 0 {
-		execs = s.backend.Executors()
+		s.refresh()
 	}
-	for _, e := range execs {
-		if len(s.queue) == 0 {
-			break
+	for len(s.queue) > 0 && len(s.free) > 0 {
+		id := s.free[0]
+		if s.busy[id] >= s.cores[id] { // stale: full, or no longer offered
+			s.free = s.free[1:]
+			delete(s.inFree, id)
+			continue
 		}
-		for s.busy[e.ID] < e.Cores && len(s.queue) > 0 {
-			q := s.queue[0]
-			s.queue = s.queue[1:]
-			if q.ctx.Err() != nil {
-				dropped = append(dropped, q)
-				continue
-			}
-			s.busy[e.ID]++
-			todo = append(todo, launch{e.ID, q})
+		q := s.queue[0]
+		s.queue[0] = nil
+		s.queue = s.queue[1:]
+		if q.ctx.Err() != nil {
+			dropped = append(dropped, q)
+			continue
 		}
+		s.busy[id]++
+		todo = append(todo, launch{id, q})
 	}
 	s.mu.Unlock()
 	for _, q := range dropped {
@@ -166,6 +220,7 @@ func (s *TaskScheduler) finished(exec string, q *queued, r Result) {
 	if s.busy[exec] > 0 {
 		s.busy[exec]--
 	}
+	s.freed(exec)
 	s.mu.Unlock()
 	r.Task = q.t
 	r.ExecutorID = exec
