@@ -3,6 +3,7 @@
 #               local processes, the driver's UI in a browser, and the real
 #               single-node cluster: e2e)
 #   make bench  runs the benchmarks against the hand-written baseline
+#   make bench-scale  the scale figures (bench/scale.sh) on the test cluster
 
 GO ?= go
 SHARED ?= ../shared
@@ -13,7 +14,7 @@ SHARED ?= ../shared
 export CGO_ENABLED = 0
 export GOFLAGS = -trimpath
 
-.PHONY: test deps vet unit bench build browser-deps browser cluster-deps cluster-bin cluster-up cluster-down e2e
+.PHONY: test deps vet unit bench bench-scale build browser-deps browser cluster-deps cluster-bin cluster-up cluster-down e2e
 
 # browser before e2e: it takes a minute or two, e2e twenty.
 test: deps vet unit browser e2e
@@ -36,6 +37,12 @@ build:
 
 bench:
 	$(GO) run ./bench/run -shared $(SHARED) -out BENCHMARKS.md
+
+# Submissions, executor pods (real node and fake nodes) and tasks at scale;
+# SCALE_STEPS="tasks submit node fake" picks steps. Brings the cluster up
+# when absent and down after.
+bench-scale: cluster-deps cluster-bin
+	GO=$(GO) KUBE_BIN=$(KUBE_BIN) bash bench/scale.sh
 
 # The driver's web UI in a real browser (test/browser, build tag browser):
 # Debian's chromium, headless. The test fails without chromium when CI is set.
