@@ -59,8 +59,16 @@ func Run(ctx context.Context, app string, args []string, log *slog.Logger) (int,
 	cmd := exec.Command(path, args...)
 	cmd.Env = os.Environ()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	code, err := serve(ctx, cmd, newPodManager(conf, log), log)
+	mgr := newPodManager(conf, log)
+	code, err := serve(ctx, cmd, mgr, log)
 	removeServices(ctx, conf, driverClient, log) // service.go
+	if fatal := mgr.fatal.get(); fatal != nil && code != 0 {
+		// Why the application could not go on, for the pod's status
+		// (termination.go).
+		if werr := writeTermination(terminationLog, fatal.Error()); werr != nil {
+			log.Warn("writing the termination message", "error", werr)
+		}
+	}
 	return code, err
 }
 

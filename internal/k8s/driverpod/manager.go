@@ -40,6 +40,9 @@ type podManager struct {
 	shuffle    *shuffleServices // nil without spark.shuffle.service.enabled
 	registered map[string]bool
 	stopped    bool
+	// fatal is why the executors' manager ended the application, if it
+	// did (termination.go).
+	fatal fatalReason
 	// clientSide is set in client mode (client.go): the driver runs where
 	// gospark submit runs, in no driver pod of gospark's.
 	clientSide *clientSide
@@ -175,7 +178,7 @@ func (m *podManager) Start(ctx context.Context, app clustermgr.App) error {
 		Created:             claims.created,
 		Registered:          m.isRegistered,
 		OnExit:              app.Events.Exited,
-		OnFatal:             app.Events.Fatal,
+		OnFatal:             m.onFatal(app.Events.Fatal),
 		Log:                 m.log,
 	})
 	if err != nil {

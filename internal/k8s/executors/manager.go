@@ -119,6 +119,8 @@ type Manager struct {
 	failures int
 	fatal    bool
 	stopping bool
+
+	unschedulable unschedulableLog // unschedulable.go; the loop's own
 }
 
 // RefusedAnnotation is the annotation of the driver pod saying which
@@ -273,6 +275,7 @@ func (m *Manager) lifecycle(ctx context.Context, snap Snapshot) {
 		}
 	}
 	m.overdue(ctx, snap)
+	m.reportUnschedulable(snap)
 }
 
 // overdue notes which executors' pods are seen, pending or missing, and

@@ -94,6 +94,9 @@ func Status(ctx context.Context, cs kubernetes.Interface, ns, glob string, out i
 		for _, c := range p.Status.ContainerStatuses {
 			field("container "+c.Name+" image", c.Image)
 		}
+		if err := executorStatus(ctx, cs, p, out); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -1,12 +1,16 @@
 package launch
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/gospark/gospark/internal/k8s/executors"
 	"github.com/gospark/gospark/internal/k8s/pods"
@@ -88,4 +92,40 @@ func refusedReport(driver *corev1.Pod) string {
 		return "Executor pod refused by the API server, asked again until spark.kubernetes.allocation.executor.timeout: " + v
 	}
 	return ""
+}
+
+// executorStatus is --status's account of a driver's executor pods: how
+// many exist and how many run, then, as submit reports them while it
+// waits, those pending and why (the scheduler's message when no node can
+// take them) and an executor pod the API server refuses. A driver that
+// has ended has none left.
+func executorStatus(ctx context.Context, cs kubernetes.Interface, driver *corev1.Pod, out io.Writer) error {
+	app := driver.Labels[pods.LabelAppSelector]
+	if app == "" {
+		return nil
+	}
+	list, err := cs.CoreV1().Pods(driver.Namespace).List(ctx, metav1.ListOptions{LabelSelector: executors.Selector(app)})
+	if err != nil {
+		return fmt.Errorf("listing the executor pods of driver pod %s: %w", driver.Name, err)
+	}
+	e := executorPods{}
+	running := 0
+	for i := range list.Items {
+		p := &list.Items[i]
+		if p.Labels[pods.LabelExecInactive] == "true" || p.DeletionTimestamp != nil {
+			continue // ended and dealt with, or going
+		}
+		e.seen(p, false)
+		if p.Status.Phase == corev1.PodRunning {
+			running++
+		}
+	}
+	fmt.Fprintf(out, "\t executor pods: %d (%d running)\n", len(e), running)
+	for _, line := range e.pendingReport() {
+		fmt.Fprintf(out, "\t %s\n", line)
+	}
+	if r := refusedReport(driver); r != "" {
+		fmt.Fprintf(out, "\t %s\n", r)
+	}
+	return nil
 }

@@ -20,7 +20,7 @@ const (
 )
 
 // maxMessage is how many runes of a Kubernetes message are kept.
-const maxMessage = 300
+const maxMessage = 500
 
 // Kind classifies a Problem.
 type Kind int
