@@ -91,7 +91,7 @@ func (m *Manager) reportUnschedulable(snap Snapshot) {
 	m.mu.Lock()
 	failures := m.failures
 	m.mu.Unlock()
-	limit := "they wait with no limit (spark.kubernetes.allocation.executor.timeout=0)"
+	limit := "they wait with no time limit"
 	if m.opts.Timeout > 0 {
 		limit = fmt.Sprintf("each is deleted and counted as a failure once pending for %s (spark.kubernetes.allocation.executor.timeout); the application fails after more than %d failures (spark.executor.maxNumFailures)",
 			m.opts.Timeout, m.opts.MaxFailures)
