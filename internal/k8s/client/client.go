@@ -164,7 +164,17 @@ func DriverConfig(conf *config.Conf) (*rest.Config, error) {
 		cfg.BearerTokenFile = token
 	}
 	withRetries(cfg, conf, "spark.kubernetes.driver.")
+	WithoutRateLimit(cfg)
 	return cfg, nil
+}
+
+// WithoutRateLimit turns off client-go's client-side rate limit (5
+// requests a second, bursts of 10, when none is set), as Spark's driver has
+// none: with it, the executor pod allocator created at most 5 pods a second
+// whatever spark.kubernetes.allocation.batch.size allowed. The API server's
+// priority and fairness still protects the server.
+func WithoutRateLimit(cfg *rest.Config) {
+	cfg.QPS, cfg.Burst, cfg.RateLimiter = -1, 0, nil
 }
 
 // ErrNoCredentials is StagingServerConfig's error when the resource
