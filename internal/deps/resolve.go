@@ -39,6 +39,9 @@ type Dep struct {
 	Package bool
 	// Executable marks the primary resource.
 	Executable bool
+	// Python marks a primary resource that is a Python program (its name
+	// ends in .py): it runs with gospark-py, so it is no binary to check.
+	Python bool
 }
 
 // Bundle directories: entries of a staged bundle start with one of them.
@@ -52,15 +55,20 @@ type Resolved struct {
 	Primary Dep
 	Jars    []Dep
 	Files   []Dep
+	// PyFiles are spark.submit.pyFiles (--py-files), which go to the
+	// files download directory as spark.files do.
+	PyFiles []Dep
 	// JarsDownloadDir and FilesDownloadDir are the download directories
 	// in the pods (spark.kubernetes.mountdependencies.*).
 	JarsDownloadDir, FilesDownloadDir string
 }
 
-// All is the primary resource, then the jars, then the files.
+// All is the primary resource, then the jars, the files and the Python
+// files.
 func (r *Resolved) All() []Dep {
 	all := append([]Dep{r.Primary}, r.Jars...)
-	return append(all, r.Files...)
+	all = append(all, r.Files...)
+	return append(all, r.PyFiles...)
 }
 
 // NeedsInit tells whether the pods need the init-container: something is
@@ -129,6 +137,7 @@ func Resolve(conf *config.Conf, primary string) (*Resolved, error) {
 		return nil, err
 	}
 	r.Primary.Executable = true
+	r.Primary.Python = strings.HasSuffix(r.Primary.Name, ".py")
 	if r.Primary.Where == Local {
 		fi, err := os.Stat(r.Primary.Path)
 		if err != nil {
@@ -155,6 +164,9 @@ func Resolve(conf *config.Conf, primary string) (*Resolved, error) {
 		return nil, err
 	}
 	if r.Files, err = parseList(conf, "spark.files", FilesDir); err != nil {
+		return nil, err
+	}
+	if r.PyFiles, err = parseList(conf, "spark.submit.pyFiles", FilesDir); err != nil {
 		return nil, err
 	}
 	seen := map[string]string{}

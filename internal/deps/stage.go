@@ -75,7 +75,7 @@ func Stage(ctx context.Context, conf *config.Conf, r *Resolved, namespace string
 				}
 				st.Report = append(st.Report, fmt.Sprintf("Built %s for linux/%s", d.URI, TargetArch))
 				d.Path = bin
-			} else if d.Executable {
+			} else if d.Executable && !d.Python {
 				if err := image.CheckBinary(d.Path, TargetArch); err != nil {
 					return nil, fmt.Errorf("application %s: %w (give a Go package directory to have it built)", d.URI, err)
 				}

@@ -30,6 +30,7 @@ type Args struct {
 	DriverCores         string
 	Files               string
 	Jars                string
+	PyFiles             string
 	KubernetesNamespace string
 	Class               string // accepted for compatibility, ignored
 	Status              string // submission id for --status
@@ -38,8 +39,9 @@ type Args struct {
 	Help                bool
 	Version             bool
 
-	// Primary is the application: a Go package directory or import path, or
-	// an executable. Empty when the command line names none.
+	// Primary is the application: a Go package directory or import path,
+	// an executable, or a Python program (a name ending in .py). Empty when
+	// the command line names none.
 	Primary string
 	// AppArgs are the arguments after Primary, passed to the application
 	// untouched.
@@ -86,6 +88,8 @@ var options = []option{
 		set: func(a *Args, v string) { a.Files = v }, field: func(a *Args) string { return a.Files }},
 	{name: "--jars", value: true, property: "spark.jars",
 		set: func(a *Args, v string) { a.Jars = v }, field: func(a *Args) string { return a.Jars }},
+	{name: "--py-files", value: true, property: "spark.submit.pyFiles",
+		set: func(a *Args, v string) { a.PyFiles = v }, field: func(a *Args) string { return a.PyFiles }},
 	{name: "--kubernetes-namespace", value: true, property: "spark.kubernetes.namespace",
 		set: func(a *Args, v string) { a.KubernetesNamespace = v }, field: func(a *Args) string { return a.KubernetesNamespace }},
 	{name: "--conf", short: "-c", value: true,
@@ -105,7 +109,6 @@ var options = []option{
 	{name: "--packages", value: true, unsupported: "Go applications get their dependencies when they are built"},
 	{name: "--exclude-packages", value: true, unsupported: "Go applications get their dependencies when they are built"},
 	{name: "--repositories", value: true, unsupported: "Go applications get their dependencies when they are built"},
-	{name: "--py-files", value: true, unsupported: "gospark runs Go applications only"},
 	{name: "--archives", value: true, unsupported: "it is not implemented; use --files"},
 	{name: "--driver-java-options", value: true, unsupported: "there is no JVM; use --conf spark.kubernetes.driverEnv.NAME=value for the driver's environment"},
 	{name: "--driver-library-path", value: true, unsupported: "there is no JVM"},

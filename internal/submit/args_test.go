@@ -113,7 +113,7 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"--verbose=true", "app"}, "option --verbose takes no value"},
 		{[]string{"--jars"}, "option --jars needs a value"},
 		{[]string{"--supervise", "app"}, "option --supervise is not supported"},
-		{[]string{"--py-files", "a.py", "app"}, "option --py-files is not supported"},
+		{[]string{"--py-files"}, "option --py-files needs a value"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

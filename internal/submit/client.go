@@ -27,7 +27,7 @@ func runClient(ctx context.Context, s *Submission, stdout, stderr io.Writer) (in
 		// same program for the driver and the executors.
 		s.buildEnv = []string{"CGO_ENABLED=0"}
 	}
-	bin, cleanup, err := s.binary(bctx, stderr)
+	bin, args, cleanup, err := s.program(bctx, stderr)
 	interrupted := bctx.Err() != nil && ctx.Err() == nil
 	stop()
 	if err != nil {
@@ -37,10 +37,16 @@ func runClient(ctx context.Context, s *Submission, stdout, stderr io.Writer) (in
 		return 1, err
 	}
 	defer cleanup()
+	if IsPython(s.Args.Primary) && s.Conf.Has("spark.submit.pyFiles") {
+		// The driver runs here: it reads the Python files made local.
+		if err := s.ClientPlan.DriverConf.Set("spark.submit.pyFiles", s.Conf.String("spark.submit.pyFiles")); err != nil {
+			return 1, err
+		}
+	}
 	s.ClientPlan.UseBuilt(bin) // one build for the driver and the executors when it can
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: launch.LogLevel()}))
 	return launch.RunClient(ctx, s.Kube, s.ClientPlan, launch.ClientApp{
-		Path: bin, Args: s.Args.AppArgs, Env: contract.Without(os.Environ()),
+		Path: bin, Args: args, Env: contract.Without(os.Environ()),
 		Stdin: os.Stdin, Stdout: stdout, Stderr: stderr,
 	}, stderr, log)
 }

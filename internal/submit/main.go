@@ -33,7 +33,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if a.Class != "" {
-		fmt.Fprintf(stderr, "gospark submit: note: ignoring --class %s: Go applications have no main class\n", a.Class)
+		kind := "Go"
+		if IsPython(a.Primary) {
+			kind = "Python"
+		}
+		fmt.Fprintf(stderr, "gospark submit: note: ignoring --class %s: %s applications have no main class\n", a.Class, kind)
 	}
 	s, err := Prepare(a)
 	if err != nil {
@@ -122,14 +126,18 @@ func WriteUsage(w io.Writer) {
 	fmt.Fprint(w, usage)
 }
 
-const usage = `Usage: gospark submit [options] <app package dir | app binary> [app arguments]
+const usage = `Usage: gospark submit [options] <app package dir | app binary | app.py> [app arguments]
        gospark submit --kill <namespace>:<driver pod glob> --master k8s://...
        gospark submit --status <namespace>:<driver pod glob> --master k8s://...
 
 Runs a gospark application, as spark-submit runs a Spark one. The application
 is a Go main package (a directory such as ./examples/sparkpi, or an import
 path), which is built first, or an executable. Everything after it is passed
-to the application untouched. On Kubernetes (--deploy-mode cluster with a
+to the application untouched. A program ending in .py is a Python
+application (PySpark's API): it runs with gospark-py (found next to
+gospark, else on PATH, else built from the gospark module here; in pods
+/opt/gospark/bin/gospark-py of the Python image, gospark-py:dev), with
+--py-files on its Python path. On Kubernetes (--deploy-mode cluster with a
 k8s:// master) the driver runs in a pod and starts the executor pods; the
 application is its path inside the container image (local:///path), or a
 local package or binary (built for linux/amd64 and uploaded), or an
@@ -164,6 +172,9 @@ Options:
                               http(s):// URLs); code finds them with
                               Session.File(name) or TaskContext.File(name),
                               and in pods they are in the working directory
+  --py-files FILES            comma-separated .py, .zip or .egg files put on
+                              the Python path of the driver and the Python
+                              workers (same forms as --files)
   --jars FILES                comma-separated files placed beside the
                               application binary in pods
                               (spark.kubernetes.mountdependencies.jarsDownloadDir)
@@ -173,7 +184,8 @@ Options:
   --executor-cores NUM        cores per executor (default 1)
   --num-executors NUM         number of executors (default 2)
   --kubernetes-namespace NS   namespace of the driver and executor pods
-  --class CLASS               ignored: Go applications have no main class
+  --class CLASS               ignored: Go and Python applications have no
+                              main class
   --kill ID, --status ID      kill or query submissions (k8s:// only): ID is
                               namespace:pod, pod a glob such as spark-pi*;
                               without namespace, spark.kubernetes.namespace
@@ -214,6 +226,7 @@ func (s *Submission) WriteVerbose(w io.Writer) {
 	prop("driverCores", "spark.driver.cores")
 	prop("files", "spark.files")
 	prop("jars", "spark.jars")
+	prop("pyFiles", "spark.submit.pyFiles")
 	prop("kubernetesNamespace", "spark.kubernetes.namespace")
 	field("propertiesFile", s.PropertiesFile)
 	field("primaryResource", s.Args.Primary)

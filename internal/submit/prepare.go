@@ -136,9 +136,14 @@ func Prepare(a *Args) (*Submission, error) {
 		return nil, fmt.Errorf("Cluster deploy mode is not compatible with master %q; use --deploy-mode client or a k8s:// master", m.Raw) // spark-submit's wording
 	}
 	if a.Primary == "" {
-		return nil, usageErrorf("no application given: name a Go package directory or an executable after the options")
+		return nil, usageErrorf("no application given: name a Go package directory, an executable or a Python program (.py) after the options")
 	}
 
+	// Python files are checked for every master, before anything runs or
+	// is created.
+	if err := checkPython(a, conf); err != nil {
+		return nil, err
+	}
 	if err := conf.SetIfMissing("spark.app.name", appName(a.Primary)); err != nil {
 		return nil, err
 	}

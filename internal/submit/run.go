@@ -71,7 +71,7 @@ func Run(ctx context.Context, s *Submission, stdout, stderr io.Writer) (int, err
 		return 0, false
 	}
 
-	bin, cleanup, err := s.binary(ctx, stderr)
+	bin, args, cleanup, err := s.program(ctx, stderr)
 	if err != nil {
 		if code, ok := signalCode(); ok {
 			return code, err
@@ -80,7 +80,7 @@ func Run(ctx context.Context, s *Submission, stdout, stderr io.Writer) (int, err
 	}
 	defer cleanup()
 
-	cmd := exec.CommandContext(ctx, bin, s.Args.AppArgs...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdin = os.Stdin
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
@@ -116,6 +116,28 @@ func exitCode(err error) (int, error) {
 		return ee.ExitCode(), nil
 	}
 	return 1, fmt.Errorf("running the application: %w", err)
+}
+
+// program returns the executable to run and its arguments: the
+// application's binary (binary) with the application's arguments, or for
+// a Python program gospark-py with the program and its arguments
+// (pythonCommand). cleanup removes what was built or downloaded.
+func (s *Submission) program(ctx context.Context, stderr io.Writer) (bin string, args []string, cleanup func(), err error) {
+	if !IsPython(s.Args.Primary) {
+		bin, cleanup, err = s.binary(ctx, stderr)
+		return bin, s.Args.AppArgs, cleanup, err
+	}
+	tmp, err := os.MkdirTemp("", "gospark-py-")
+	if err != nil {
+		return "", nil, func() {}, err
+	}
+	cleanup = func() { _ = os.RemoveAll(tmp) }
+	bin, args, err = s.pythonCommand(ctx, tmp, stderr)
+	if err != nil {
+		cleanup()
+		return "", nil, func() {}, err
+	}
+	return bin, args, cleanup, nil
 }
 
 // binary returns the executable to run: the primary resource itself when it
@@ -180,20 +202,30 @@ func isImportPath(p string) bool {
 // up-to-date program alone instead of linking it again; without a cache
 // directory the program is built straight into the run's directory.
 func (s *Submission) build(ctx context.Context, dir, pkg string, stderr io.Writer) (string, func(), error) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		return "", func() {}, fmt.Errorf("building %s needs the go command: %w", s.Args.Primary, err)
-	}
 	tmp, err := os.MkdirTemp("", "gospark-build-")
 	if err != nil {
 		return "", func() {}, fmt.Errorf("building %s: %w", s.Args.Primary, err)
 	}
 	cleanup := func() { _ = os.RemoveAll(tmp) }
-	name := appName(s.Args.Primary)
+	out, err := s.buildNamed(ctx, s.Args.Primary, dir, pkg, appName(s.Args.Primary), tmp, stderr)
+	if err != nil {
+		cleanup()
+		return "", func() {}, err
+	}
+	return out, cleanup, nil
+}
+
+// buildNamed builds pkg in dir as build does, into the directory into
+// (the caller's to remove) as the program name; what names it in errors.
+func (s *Submission) buildNamed(ctx context.Context, what, dir, pkg, name, into string, stderr io.Writer) (string, error) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("building %s needs the go command: %w", what, err)
+	}
 	if runtime.GOOS == "windows" {
 		name += ".exe"
 	}
-	out := filepath.Join(tmp, name)
+	out := filepath.Join(into, name)
 	target := out
 	key := pkg
 	if len(s.buildEnv) > 0 { // kept apart from the default build's
@@ -203,7 +235,7 @@ func (s *Submission) build(ctx context.Context, dir, pkg string, stderr io.Write
 		target = filepath.Join(cache, name)
 	}
 	if s.Args.Verbose {
-		fmt.Fprintf(stderr, "Building %s\n", s.Args.Primary)
+		fmt.Fprintf(stderr, "Building %s\n", what)
 	}
 	cmd := exec.CommandContext(ctx, goTool, "build", "-o", target, pkg)
 	cmd.Dir = dir
@@ -213,16 +245,14 @@ func (s *Submission) build(ctx context.Context, dir, pkg string, stderr io.Write
 	cmd.Stdout = stderr
 	cmd.Stderr = stderr
 	if err := cmd.Run(); err != nil {
-		cleanup()
-		return "", func() {}, fmt.Errorf("building %s: %w", s.Args.Primary, err)
+		return "", fmt.Errorf("building %s: %w", what, err)
 	}
 	if target != out {
 		if err := linkOrCopy(target, out); err != nil {
-			cleanup()
-			return "", func() {}, fmt.Errorf("building %s: %w", s.Args.Primary, err)
+			return "", fmt.Errorf("building %s: %w", what, err)
 		}
 	}
-	return out, cleanup, nil
+	return out, nil
 }
 
 // buildCacheDir is the directory the build of pkg in dir is kept in.

@@ -123,6 +123,9 @@ func NewClientPlan(conf *config.Conf, apiServer, primary string, args []string, 
 	}
 	p.serve = p.serve && p.Deps.HasLocal()
 	p.ExecutorCommand = p.Deps.PodPath(p.Deps.Primary)
+	if p.Deps.Primary.Python {
+		p.ExecutorCommand = pods.GosparkPyBin // the Python image's
+	}
 
 	p.ExecutorConf = p.DriverConf.Clone()
 	execPrefix := conf.String("spark.kubernetes.executor.podNamePrefix")
@@ -136,6 +139,14 @@ func NewClientPlan(conf *config.Conf, apiServer, primary string, args []string, 
 		if err := p.initObjects(conf); err != nil {
 			return nil, err
 		}
+	}
+	if len(p.Deps.PyFiles) > 0 {
+		// The executors' Python workers find them where their
+		// init-container puts them (or in the image).
+		if p.ExecutorProperties == nil {
+			p.ExecutorProperties = map[string]string{}
+		}
+		p.ExecutorProperties["spark.submit.pyFiles"] = p.Deps.PodList(p.Deps.PyFiles)
 	}
 	// A bad executor property fails here, before anything is created.
 	if _, err := pods.Build(pods.Input{Conf: p.ExecutorConf, Role: pods.Executor, AppID: p.AppID, Namespace: ns,

@@ -73,7 +73,7 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 	if err != nil {
 		return nil, err
 	}
-	path := dep.PodPath(dep.Primary)
+	command, args := podCommand(dep, args)
 	ns := conf.String("spark.kubernetes.namespace")
 	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
 		return nil, fmt.Errorf("spark.kubernetes.namespace=%q: %s", ns, strings.Join(errs, "; "))
@@ -95,7 +95,7 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 	}
 
 	in := pods.Input{Conf: conf, Role: pods.Driver, AppID: p.AppID, Name: driverName, Namespace: ns, Prefix: p.Prefix,
-		Command: []string{path}, Args: args,
+		Command: command, Args: args,
 		Env: []corev1.EnvVar{{Name: contract.EnvRole, Value: contract.RoleDriver},
 			{Name: contract.EnvPodIP, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}}
 	if dep.NeedsInit() {
@@ -110,6 +110,14 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 			if err := s.Properties(&in, p.DriverConf); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if len(dep.PyFiles) > 0 {
+		// The Python files where the pods have them (downloaded, or in
+		// the image), for the driver and, through its configuration,
+		// the executors.
+		if err := p.DriverConf.Set("spark.submit.pyFiles", dep.PodList(dep.PyFiles)); err != nil {
+			return nil, err
 		}
 	}
 	if m, ok := config.DriverOnly(conf); ok {
@@ -134,7 +142,7 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 	}
 	execPrefix := p.DriverConf.String("spark.kubernetes.executor.podNamePrefix")
 	if _, err := pods.Build(pods.Input{Conf: p.DriverConf, Role: pods.Executor, AppID: p.AppID, Namespace: ns,
-		Name: pods.ExecutorPodName(execPrefix, "1"), ExecutorID: "1", Command: []string{path}, Args: args, Template: execTemplate}); err != nil {
+		Name: pods.ExecutorPodName(execPrefix, "1"), ExecutorID: "1", Command: command, Args: args, Template: execTemplate}); err != nil {
 		return nil, err
 	}
 	for _, s := range pods.Steps {
@@ -164,6 +172,17 @@ func NewPlan(conf *config.Conf, primary string, args []string, now time.Time) (*
 		}
 	}
 	return p, nil
+}
+
+// podCommand is the program the pods run and its arguments: the
+// application binary with args, or for a Python program gospark-py in the
+// image with the program's path in the pods first.
+func podCommand(dep *deps.Resolved, args []string) ([]string, []string) {
+	path := dep.PodPath(dep.Primary)
+	if dep.Primary.Python {
+		return []string{pods.GosparkPyBin}, append([]string{path}, args...)
+	}
+	return []string{path}, args
 }
 
 // Stage builds and uploads what the pods must fetch (deps.Stage) and

@@ -84,6 +84,10 @@ const (
 	// "gospark init". It must equal internal/image's BinPath (a test in
 	// internal/k8s/launch checks it; pods does not import image).
 	GosparkBin = "/opt/gospark/bin/gospark"
+	// GosparkPyBin is the application binary of Python programs in the
+	// Python image (gospark-py:dev): pods run it with the program as its
+	// first argument. It must equal internal/image's PyBinPath.
+	GosparkPyBin = "/opt/gospark/bin/gospark-py"
 	// ConfDir holds the driver's properties, ConfFile in it.
 	ConfDir  = "/opt/gospark/conf"
 	ConfFile = "spark.properties"
