@@ -1,0 +1,53 @@
+"""Aggregation in Python workers, within spark.python.worker.memory."""
+import os
+
+# Bytes a worker may use while aggregating (spark.python.worker.memory; the
+# worker sets it from each task's header).
+MEMORY_LIMIT = 512 << 20
+
+_page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def get_used_memory():
+    """The worker's resident memory in bytes (0 when unknown)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * _page
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class Aggregator:
+    def __init__(self, createCombiner, mergeValue, mergeCombiners):
+        self.createCombiner = createCombiner
+        self.mergeValue = mergeValue
+        self.mergeCombiners = mergeCombiners
+
+
+def combine_values(agg, iterator, limit=None):
+    """Combines (key, value) pairs per key; yields (key, combiner) pairs.
+    When the worker's memory passes the limit, what is combined so far is
+    yielded and combining starts again (for the map side, whose output the
+    reduce side merges anyway)."""
+    limit = MEMORY_LIMIT if limit is None else limit
+    d = {}
+    create, merge = agg.createCombiner, agg.mergeValue
+    n = 0
+    for k, v in iterator:
+        c = d.get(k, d)
+        d[k] = create(v) if c is d else merge(c, v)
+        n += 1
+        if n % 10000 == 0 and limit and get_used_memory() > limit:
+            yield from d.items()
+            d = {}
+    yield from d.items()
+
+
+def merge_combiners(agg, iterator):
+    """Merges (key, combiner) pairs per key, in memory."""
+    d = {}
+    merge = agg.mergeCombiners
+    for k, c in iterator:
+        old = d.get(k, d)
+        d[k] = c if old is d else merge(old, c)
+    return iter(d.items())

@@ -1,0 +1,53 @@
+"""Row: a tuple whose fields also have names."""
+
+
+class Row(tuple):
+    def __new__(cls, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("Can not use both args and kwargs to create Row")
+        if kwargs:
+            row = tuple.__new__(cls, list(kwargs.values()))
+            row.__fields__ = list(kwargs.keys())
+            return row
+        return tuple.__new__(cls, args)
+
+    def asDict(self, recursive=False):
+        return dict(zip(self.__fields__, self))
+
+    def __getattr__(self, item):
+        if item.startswith("__"):
+            raise AttributeError(item)
+        try:
+            return self[self.__fields__.index(item)]
+        except (AttributeError, ValueError):
+            raise AttributeError(item)
+
+    def __getitem__(self, item):
+        if isinstance(item, (int, slice)):
+            return tuple.__getitem__(self, item)
+        try:
+            return tuple.__getitem__(self, self.__fields__.index(item))
+        except (AttributeError, ValueError):
+            raise KeyError(item)
+
+    def __reduce__(self):
+        if hasattr(self, "__fields__"):
+            return _create_row, (self.__fields__, tuple(self))
+        return tuple.__reduce__(self)
+
+    def __repr__(self):
+        if hasattr(self, "__fields__"):
+            return "Row(%s)" % ", ".join("%s=%r" % (k, v) for k, v in zip(self.__fields__, self))
+        return "<Row(%s)>" % ", ".join(repr(v) for v in self)
+
+
+def _create_row(fields, values):
+    row = Row(*values)
+    row.__fields__ = fields
+    return row
+
+
+def _value_row(line):
+    row = tuple.__new__(Row, (line,))
+    row.__fields__ = ["value"]
+    return row

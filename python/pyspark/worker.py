@@ -1,0 +1,105 @@
+"""The Python worker: `python -m pyspark.worker`, started by a gospark
+executor. It runs the Python stages of tasks, one task at a time, over its
+stdin and stdout (docs/python.md):
+
+  in:  header (JSON), function (pickled), new broadcast values, input
+       frames, END_OF_DATA
+  out: output frames, then END_OF_DATA and pickled accumulator updates, or
+       PYTHON_ERROR and the traceback (after which the worker exits).
+
+print() inside a task goes to stderr, the executor's log: stdout carries the
+protocol."""
+import importlib
+import json
+import os
+import pickle
+import struct
+import sys
+import traceback
+
+from pyspark import accumulators, broadcast, shuffle
+from pyspark.serializers import (END_OF_DATA, PYTHON_ERROR, batched, line_frames, read_body, read_frame,
+                                 read_length, write_frame, write_marker, dumps)
+from pyspark.taskcontext import TaskContext
+
+
+def input_frames(inp):
+    while True:
+        n = read_length(inp)
+        if n == END_OF_DATA:
+            return
+        yield read_body(inp, n)
+
+
+def records(frames, mode):
+    if mode == "lines":
+        for f in frames:
+            yield from f.decode("utf-8", "replace").split("\n")
+    else:
+        loads = pickle.loads
+        for f in frames:
+            yield from loads(f)
+
+
+_pack = struct.Struct(">i").pack
+
+
+def write_output(out, it, mode):
+    if mode == "pickle":
+        for b in batched(it):
+            write_frame(out, b)
+    elif mode == "lines":
+        for b in line_frames(it):
+            write_frame(out, b)
+    else:  # partitioned: (reduce partition, list of records) pairs
+        for p, items in it:
+            if items:
+                write_frame(out, _pack(p) + dumps(items))
+
+
+def run_task(inp, out, header):
+    command = read_frame(inp)
+    for bid in header.get("bcast") or ():
+        broadcast._worker_values[bid] = read_frame(inp)
+    for p in reversed(header.get("paths") or ()):
+        if p not in sys.path:
+            sys.path.insert(1, p)
+            importlib.invalidate_caches()
+    shuffle.MEMORY_LIMIT = header.get("mem") or shuffle.MEMORY_LIMIT
+    TaskContext._current = TaskContext(header["split"], header["attempt"], header["stage"], header["task"])
+    accumulators._accumulatorRegistry.clear()
+    frames = input_frames(inp)
+    func = pickle.loads(command)
+    write_output(out, func(header["split"], records(frames, header["in"])), header["out"])
+    for _ in frames:  # what the function did not read
+        pass
+    updates = {aid: acc._value for aid, acc in accumulators._accumulatorRegistry.items()}
+    write_marker(out, END_OF_DATA)
+    write_frame(out, dumps(updates) if updates else b"")
+    out.flush()
+
+
+def main():
+    inp = sys.stdin.buffer
+    out = os.fdopen(os.dup(1), "wb", buffering=1 << 16)
+    os.dup2(2, 1)  # print() in tasks goes to the executor's log
+    sys.stdout = sys.stderr
+    while True:
+        try:
+            header = json.loads(read_frame(inp))
+        except EOFError:
+            return 0
+        try:
+            run_task(inp, out, header)
+        except BaseException:
+            try:
+                write_marker(out, PYTHON_ERROR)
+                write_frame(out, traceback.format_exc().encode("utf-8", "replace"))
+                out.flush()
+            except OSError:
+                pass
+            return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
