@@ -409,8 +409,11 @@ func apiSubmitter(ctx context.Context, o options) error {
 }
 
 func qpsString(rc *rest.Config) string {
-	if rc.QPS == 0 {
+	switch {
+	case rc.QPS == 0:
 		return "0 (client-go's default, 5)"
+	case rc.QPS < 0:
+		return "none (no client-side rate limit)"
 	}
 	return fmt.Sprint(rc.QPS)
 }
@@ -705,7 +708,10 @@ func names(err error, items func() []metav1.Object) ([]string, error) {
 }
 
 func burstString(rc *rest.Config) string {
-	if rc.Burst == 0 {
+	switch {
+	case rc.QPS < 0:
+		return "-"
+	case rc.Burst == 0:
 		return "0 (client-go's default, 10)"
 	}
 	return fmt.Sprint(rc.Burst)

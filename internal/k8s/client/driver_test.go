@@ -60,3 +60,15 @@ func TestDriverClientHasNoRateLimit(t *testing.T) {
 		t.Fatal("client-go's default rate limit not seen")
 	}
 }
+
+// Nor has submit's: a program submitting many applications through one
+// client was held to client-go's 5 requests a second.
+func TestSubmissionClientHasNoRateLimit(t *testing.T) {
+	cs, _, err := New(config.New(), "https://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rl := cs.CoreV1().RESTClient().GetRateLimiter(); rl != nil {
+		t.Fatalf("submit's client has a rate limiter (QPS %v)", rl.QPS())
+	}
+}
