@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -40,14 +42,29 @@ application instead, with the container's command set to
 environment (GOSPARK_ROLE=driver or executor).
 
 With --pause, build the pod sandbox image instead: the pause program
-(cmd/pause) alone, at ` + image.PausePath + `, its entrypoint.`
+(cmd/pause) alone, at ` + image.PausePath + `, its entrypoint.
+
+With --python, build the Python image (default tag ` + image.DefaultPythonTag + `): the gospark
+image plus
+  ` + image.PyBinPath + `  gospark-py, the application binary of Python
+                               programs (--gospark-py; default: cmd/gospark-py
+                               built from the module)
+  ` + image.PythonExamplesDir + `/*.py   the Python examples (--python-examples,
+                               default examples/python when it exists)
+and, in a layer below, Debian's python3 and python3-cloudpickle with their
+dependencies (apt-cache depends), downloaded with "apt-get download" and
+unpacked with "dpkg-deb -x" (no maintainer scripts run), both cached under
+~/.cache/gospark/debs. It needs a Debian machine of the image's architecture
+with apt's package lists (apt-get update). Pods of Python applications use it
+for the driver and the executors.`
 
 func imageCommand() *cobra.Command {
 	img := &cobra.Command{Use: "image", Short: "Build container images for Kubernetes, without Docker"}
 	var (
 		tag, output, ociLayout, gosparkBin, arch, pauseBin string
-		push, insecure, pause                              bool
-		apps, cmdArgs, labels                              []string
+		push, insecure, pause, python                      bool
+		gosparkPy, pyExamples                              string
+		apps, cmdArgs, labels, debs                        []string
 	)
 	build := &cobra.Command{
 		Use:   "build [--tag NAME:TAG] (--output FILE.tar | --oci-layout DIR | --push) [--app NAME=PATH]...",
@@ -56,6 +73,7 @@ func imageCommand() *cobra.Command {
 		Example: `  gospark image build --tag gospark:dev --output gospark.tar \
       --gospark ./cmd/gospark --app sparkpi=./examples/sparkpi
   gospark image build --pause --output pause.tar
+  gospark image build --python --output gospark-py.tar
   gospark image build --tag registry.example:5000/gospark:1.0 --push --app sparkpi=./sparkpi-linux`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -65,6 +83,12 @@ func imageCommand() *cobra.Command {
 				if pause {
 					tag = image.DefaultPauseTag
 				}
+				if python {
+					tag = image.DefaultPythonTag
+				}
+			}
+			if !python && (gosparkPy != "" || pyExamples != "" || len(debs) > 0) {
+				return errors.New("--gospark-py, --python-examples and --debian-package need --python")
 			}
 			if err := image.CheckTag(tag); err != nil {
 				return err
@@ -88,9 +112,17 @@ func imageCommand() *cobra.Command {
 				if o.Labels, err = keyValues("--label", labels); err != nil {
 					return err
 				}
-				built, err = image.Gospark(ctx, o)
-				if errors.Is(err, image.ErrNoSource) {
-					err = fmt.Errorf("%w\nor give --gospark PATH", err)
+				if python {
+					built, err = image.Python(ctx, image.PythonOptions{Options: o, GosparkPy: gosparkPy,
+						Examples: pythonExamples(pyExamples, cmd.Flags().Changed("python-examples")), Packages: debs})
+					if errors.Is(err, image.ErrNoSource) {
+						err = fmt.Errorf("%w\nor give --gospark PATH and --gospark-py PATH", err)
+					}
+				} else {
+					built, err = image.Gospark(ctx, o)
+					if errors.Is(err, image.ErrNoSource) {
+						err = fmt.Errorf("%w\nor give --gospark PATH", err)
+					}
 				}
 			}
 			if err != nil {
@@ -112,8 +144,12 @@ func imageCommand() *cobra.Command {
 	f.StringVar(&arch, "arch", runtime.GOARCH, "`GOARCH` of the image and its binaries")
 	f.BoolVar(&pause, "pause", false, "build the pod sandbox image (/pause alone) instead")
 	f.StringVar(&pauseBin, "pause-bin", "", "with --pause: pause binary or cmd/pause package `PATH` (default: built from the module)")
+	f.BoolVar(&python, "python", false, "build the Python image (gospark-py, the Python examples, Debian's python3 and python3-cloudpickle)")
+	f.StringVar(&gosparkPy, "gospark-py", "", "with --python: gospark-py binary or cmd/gospark-py package `PATH` (default: built from the module)")
+	f.StringVar(&pyExamples, "python-examples", "", "with --python: `DIR` whose *.py files go in "+image.PythonExamplesDir+" (default: examples/python if it exists)")
+	f.StringArrayVar(&debs, "debian-package", nil, "with --python: another Debian `PACKAGE` to add (with its dependencies); repeatable")
 	build.MarkFlagsOneRequired("output", "oci-layout", "push")
-	for _, other := range []string{"gospark", "app", "cmd", "label"} {
+	for _, other := range []string{"gospark", "app", "cmd", "label", "python"} {
 		build.MarkFlagsMutuallyExclusive("pause", other)
 	}
 	img.AddCommand(build)
@@ -146,6 +182,19 @@ func writeImage(cmd *cobra.Command, built v1.Image, tag, output, ociLayout strin
 		fmt.Fprintf(stdout, "pushed %s (%s)\n", tag, digest)
 	}
 	return nil
+}
+
+// pythonExamples is the directory of the Python image's examples: the
+// one given, else examples/python under the working directory when it
+// exists ("" for none).
+func pythonExamples(dir string, given bool) string {
+	if given {
+		return dir
+	}
+	if fi, err := os.Stat(filepath.Join("examples", "python")); err == nil && fi.IsDir() {
+		return filepath.Join("examples", "python")
+	}
+	return ""
 }
 
 // keyValues parses repeated KEY=VALUE flags.

@@ -72,19 +72,28 @@ type Options struct {
 // working directory WorkDir and /tmp, both mode 1777. Package directories
 // are built with GoBuild; every binary must pass CheckBinary.
 func Gospark(ctx context.Context, o Options) (v1.Image, error) {
-	arch := o.Arch
-	if arch == "" {
-		arch = runtime.GOARCH
-	}
 	tmp, err := os.MkdirTemp("", "gospark-image-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-
-	bin, err := gosparkBinary(ctx, o, arch, tmp)
+	spec, err := gosparkSpec(ctx, o, tmp)
 	if err != nil {
 		return nil, err
+	}
+	return Build(spec)
+}
+
+// gosparkSpec is the gospark image's Spec; the binaries it builds go in
+// tmp, which must outlive Build.
+func gosparkSpec(ctx context.Context, o Options, tmp string) (Spec, error) {
+	arch := o.Arch
+	if arch == "" {
+		arch = runtime.GOARCH
+	}
+	bin, err := gosparkBinary(ctx, o, arch, tmp)
+	if err != nil {
+		return Spec{}, err
 	}
 	spec := Spec{
 		Files:        []File{{Path: BinPath, Source: bin, Mode: 0o755}},
@@ -100,16 +109,16 @@ func Gospark(ctx context.Context, o Options) (v1.Image, error) {
 	seen := map[string]bool{}
 	for _, a := range o.Apps {
 		if seen[a.Name] {
-			return nil, fmt.Errorf("application %s given twice", a.Name)
+			return Spec{}, fmt.Errorf("application %s given twice", a.Name)
 		}
 		seen[a.Name] = true
 		bin, err := binary(ctx, a.Source, arch, filepath.Join(tmp, "app-"+a.Name))
 		if err != nil {
-			return nil, fmt.Errorf("application %s: %w", a.Name, err)
+			return Spec{}, fmt.Errorf("application %s: %w", a.Name, err)
 		}
 		spec.Files = append(spec.Files, File{Path: ExamplesDir + "/" + a.Name, Source: bin, Mode: 0o755})
 	}
-	return Build(spec)
+	return spec, nil
 }
 
 // Pause builds the pod sandbox image: the pause program at PausePath and

@@ -48,6 +48,13 @@ type Spec struct {
 	// this program was built for. The files must match them.
 	OS           string
 	Architecture string
+	// Base, when set, is a host directory whose tree (directories,
+	// regular files, symbolic links) is the image's first layer, below
+	// the layer of Files and Dirs: e.g. unpacked Debian packages
+	// (DebianTree). BaseSkip are paths in it (slash-separated, relative)
+	// left out with everything under them.
+	Base     string
+	BaseSkip []string
 }
 
 // Epoch is the time of every layer entry and of the config, so that
@@ -70,10 +77,26 @@ func Build(s Spec) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("image: layer: %w", err)
 	}
-	img, err := mutate.Append(empty.Image, mutate.Addendum{
+	var adds []mutate.Addendum
+	if s.Base != "" {
+		baseBytes, err := treeTar(s.Base, s.BaseSkip)
+		if err != nil {
+			return nil, err
+		}
+		base, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(baseBytes)), nil
+		}, tarball.WithCompressedCaching)
+		if err != nil {
+			return nil, fmt.Errorf("image: base layer: %w", err)
+		}
+		adds = append(adds, mutate.Addendum{Layer: base,
+			History: v1.History{Created: v1.Time{Time: Epoch}, CreatedBy: createdBy + " (base)"}})
+	}
+	adds = append(adds, mutate.Addendum{
 		Layer:   layer,
 		History: v1.History{Created: v1.Time{Time: Epoch}, CreatedBy: createdBy},
 	})
+	img, err := mutate.Append(empty.Image, adds...)
 	if err != nil {
 		return nil, fmt.Errorf("image: %w", err)
 	}

@@ -27,6 +27,9 @@ func TestGosparkBinIsTheImageEntrypoint(t *testing.T) {
 	if pods.GosparkBin != image.BinPath {
 		t.Errorf("pods.GosparkBin %q, image.BinPath %q", pods.GosparkBin, image.BinPath)
 	}
+	if pods.GosparkPyBin != image.PyBinPath {
+		t.Errorf("pods.GosparkPyBin %q, image.PyBinPath %q", pods.GosparkPyBin, image.PyBinPath)
+	}
 }
 
 // planWithEverything has every object the steps make: Service, driver
