@@ -7,8 +7,12 @@ import (
 	"sync"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/gospark/gospark/internal/k8s/pods"
 )
 
 func execNames(from, to int) []string {
@@ -79,5 +83,31 @@ func TestQuotaReachedInARoundKeepsOneRequest(t *testing.T) {
 	slices.SortFunc(got, func(a, b string) int { return cmpID(a[len("app-exec-"):], b[len("app-exec-"):]) })
 	if !slices.Equal(got, execNames(1, 10)) || m.Failures() != 0 {
 		t.Fatalf("once the quota is lifted: pods %v, failures %d; want app-exec-1..10 and none", got, m.Failures())
+	}
+}
+
+// Stop deletes every executor pod of the application, and only those.
+func TestStopDeletesEveryExecutorPod(t *testing.T) {
+	var mu sync.Mutex
+	m, cs, _ := manager(t, 0, 1, 0, map[string]bool{}, &mu)
+	done := make(chan struct{})
+	close(done)
+	m.cancel, m.done = func() {}, done
+	ctx := context.Background()
+	for i := 1; i <= 50; i++ {
+		if _, err := cs.CoreV1().Pods("ns").Create(ctx, execPod(strconv.Itoa(i), corev1.PodRunning), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := execPod("1", corev1.PodRunning)
+	other.Name, other.Labels[pods.LabelAppSelector] = "other-exec-1", "other"
+	if _, err := cs.CoreV1().Pods("ns").Create(ctx, other, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := podNames(t, cs); !slices.Equal(got, []string{"other-exec-1"}) {
+		t.Fatalf("pods left %v, want only the other application's", got)
 	}
 }

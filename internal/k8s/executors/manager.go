@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/gospark/gospark/internal/k8s/pods"
@@ -859,15 +860,12 @@ func (m *Manager) Stop(ctx context.Context) error {
 	<-m.done
 	api := m.opts.Client.CoreV1().Pods(m.opts.Namespace)
 	sel := metav1.ListOptions{LabelSelector: Selector(m.opts.AppID)}
-	if m.opts.DeleteOnTermination {
-		if err := api.DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil {
-			return fmt.Errorf("executors: deleting executor pods: %w", err)
-		}
-		return nil
-	}
 	list, err := api.List(ctx, sel)
 	if err != nil {
 		return fmt.Errorf("executors: listing executor pods: %w", err)
+	}
+	if m.opts.DeleteOnTermination {
+		return deleteAll(ctx, api, list.Items)
 	}
 	for i := range list.Items {
 		if !inactive(&list.Items[i]) {
@@ -875,4 +873,35 @@ func (m *Manager) Stop(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// deleteAll deletes the pods, createParallelism at a time. One
+// DeleteCollection would do, but the API server deletes a collection's
+// items one by one (--delete-collection-workers=1): 1,000 pods took longer
+// than a request may (spark.kubernetes.driver.requestTimeout, 10 s), and
+// its retries did not end within their budget with 5,000.
+func deleteAll(ctx context.Context, api corev1client.PodInterface, items []corev1.Pod) error {
+	var (
+		mu   sync.Mutex
+		errs []error
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(len(items), createParallelism) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(items) && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
+				err := api.Delete(ctx, items[i].Name, metav1.DeleteOptions{})
+				if err != nil && !apierrors.IsNotFound(err) {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("executors: deleting executor pod %s: %w", items[i].Name, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		errs = append(errs, fmt.Errorf("executors: deleting executor pods: %w", ctx.Err()))
+	}
+	return errors.Join(errs...)
 }
