@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +19,11 @@ var examples = []string{"sparkpi", "groupbytest", "wordcount", "pagerank", "sort
 // DevImage is the image of gospark and its examples the cluster gets.
 const DevImage = "gospark:dev"
 
+// PythonImage is the image of Python applications the cluster gets:
+// gospark, gospark-py, the Python examples and Debian's python3 (gospark
+// image build --python).
+const PythonImage = "gospark-py:dev"
+
 // loadImages builds the sandbox (pause) image and gospark:dev with
 // `gospark image build` and imports them into containerd's k8s.io
 // namespace, since there is no registry to pull from.
@@ -27,10 +34,17 @@ func (c *cluster) loadImages(ctx context.Context) error {
 	return c.importImages(ctx)
 }
 
-// imageTars are the image archives buildImages writes.
+// imageTars are the image archives buildImages writes (the Python
+// image's only when it could be built).
 func (c *cluster) imageTars() []string {
-	return []string{filepath.Join(c.path("images"), "pause.tar"), filepath.Join(c.path("images"), "gospark-dev.tar")}
+	tars := []string{filepath.Join(c.path("images"), "pause.tar"), filepath.Join(c.path("images"), "gospark-dev.tar")}
+	if _, err := os.Stat(c.pythonTar()); err == nil {
+		tars = append(tars, c.pythonTar())
+	}
+	return tars
 }
+
+func (c *cluster) pythonTar() string { return filepath.Join(c.path("images"), "gospark-py-dev.tar") }
 
 // buildImages writes the pause image and gospark:dev as docker archives.
 // It takes as long as the build takes (a cold one compiles gospark and
@@ -54,6 +68,15 @@ func (c *cluster) buildImages(ctx context.Context) error {
 	}
 	tars := c.imageTars()
 	pause, dev := tars[0], tars[1]
+	// The Python image is built first, so that a failure leaves no stale
+	// archive to import; it does not stop the others (cmd/gospark-py may
+	// be mid-change while Go applications' tests run).
+	if err := os.Remove(c.pythonTar()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := c.buildPythonImage(ctx, root, gospark); err != nil {
+		fmt.Printf("  %-40s %v\n", "python image NOT built:", err)
+	}
 	imageArgs := [][]string{
 		{"image", "build", "--pause", "--tag", c.PauseImage, "--output", pause},
 		append([]string{"image", "build", "--tag", DevImage, "--output", dev, "--gospark", gospark}, appArgs(root)...),
@@ -67,6 +90,27 @@ func (c *cluster) buildImages(ctx context.Context) error {
 		}
 	}
 	fmt.Printf("  %-40s %s\n", "images built", time.Since(start).Round(10*time.Millisecond))
+	return nil
+}
+
+// buildPythonImage writes gospark-py:dev: gospark-py built here (static),
+// the examples in examples/python, Debian's python3 and cloudpickle (the
+// .debs and their unpacked tree cached in ~/.cache/gospark/debs).
+func (c *cluster) buildPythonImage(ctx context.Context, root, gospark string) error {
+	py := filepath.Join(c.path("images"), "gospark-py")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", py, "./cmd/gospark-py")
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building gospark-py: %w: %s", err, out)
+	}
+	args := []string{"image", "build", "--python", "--tag", PythonImage, "--output", c.pythonTar(), "--gospark", gospark,
+		"--gospark-py", py, "--python-examples", filepath.Join(root, "examples", "python")}
+	cmd := exec.CommandContext(ctx, gospark, args...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("gospark %s: %w: %s", strings.Join(args, " "), err, out)
+	}
 	return nil
 }
 
