@@ -1,0 +1,192 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The Python image, built and imported by hack/cluster images.
+const pythonImage = "gospark-py:dev"
+
+// Issue 17, acceptance 2: the seeds' PySpark command with --py-files, the
+// image names swapped for gospark's Python image: pi.py prints "Pi is
+// roughly 3.1" in the driver log, with 5 executor pods running the Python
+// workers.
+func TestPythonSeedPiWithPyFiles(t *testing.T) {
+	s := newSubmitEnv(t)
+	out, code := s.submit(t,
+		"--deploy-mode", "cluster",
+		"--master", "k8s://"+s.server,
+		"--kubernetes-namespace", s.ns,
+		"--conf", "spark.executor.instances=5",
+		"--conf", "spark.app.name=spark-pi",
+		"--conf", "spark.kubernetes.driver.docker.image="+pythonImage,
+		"--conf", "spark.kubernetes.executor.docker.image="+pythonImage,
+		"--conf", "spark.kubernetes.initcontainer.docker.image=gospark:dev",
+		"--conf", "spark.kubernetes.driver.request.cores=100m",
+		"--conf", "spark.kubernetes.executor.request.cores=100m",
+		"--conf", "spark.kubernetes.driverEnv.GOSPARK_LOG_LEVEL=INFO",
+		"--py-files", "local:///opt/gospark/examples/python/sort.py",
+		"local:///opt/gospark/examples/python/pi.py", "10")
+	if code != 0 {
+		t.Fatalf("submit exited %d", code)
+	}
+	if !strings.Contains(out, "succeeded") {
+		t.Errorf("submit's output does not say the application succeeded")
+	}
+	log := s.driverLog(t)
+	if !strings.Contains(log, "Pi is roughly 3.1") {
+		t.Errorf("driver log lacks %q:\n%s", "Pi is roughly 3.1", log)
+	}
+	drivers := s.pods(t, "spark-role=driver")
+	c := drivers[0].Spec.Containers[0]
+	if strings.Join(c.Command, " ") != "/opt/gospark/bin/gospark driver /opt/gospark/bin/gospark-py" ||
+		strings.Join(c.Args, " ") != "/opt/gospark/examples/python/pi.py 10" || c.Image != pythonImage {
+		t.Errorf("driver container %s runs %q %q", c.Image, c.Command, c.Args)
+	}
+	// The first job may start once 80% of the executors registered
+	// (spark.scheduler.minRegisteredResourcesRatio); all five pods must
+	// have started, with the Python image and gospark-py.
+	ids := map[string]bool{}
+	for _, m := range registered.FindAllStringSubmatch(log, -1) {
+		ids[m[1]] = true
+	}
+	if len(ids) < 4 {
+		t.Errorf("%d executors registered (%v), want at least 4", len(ids), ids)
+	}
+	started := map[string]bool{}
+	for _, name := range strings.Fields(s.must(t, "-n", s.ns, "get", "events", "--field-selector", "reason=Started",
+		"-o", "jsonpath={.items[*].involvedObject.name}")) {
+		if strings.Contains(name, "-exec-") {
+			started[name] = true
+		}
+	}
+	if len(started) != 5 {
+		t.Errorf("%d executor pods started (%v), want 5", len(started), started)
+	}
+	for _, p := range s.pods(t, "spark-role=executor") {
+		if c := p.Spec.Containers[0]; c.Image != pythonImage || strings.Join(c.Command, " ") != "/opt/gospark/bin/gospark-py" {
+			t.Errorf("executor pod %s runs %s %q", p.Name, c.Image, c.Command)
+		}
+	}
+	s.noExecutorRunning(t)
+}
+
+// A --py-files entry on the submitting machine is uploaded
+// (spark.kubernetes.file.upload.path), fetched by the init-container of
+// the driver and of every executor, and is on the Python workers' path:
+// a task on an executor imports a module from it. The program itself is
+// uploaded too, from another directory than the module.
+func TestPythonLocalPyFilesReachExecutors(t *testing.T) {
+	s := newSubmitEnv(t)
+	dir := t.TempDir()
+	for _, d := range []string{"app", "lib", "upload"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app := filepath.Join(dir, "app", "usehelper.py")
+	helper := filepath.Join(dir, "lib", "pyhelper.py")
+	upload := filepath.Join(dir, "upload")
+	write := func(path, text string) {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(helper, `def tag(x):
+    return "helped-%d" % x
+`)
+	write(app, `import socket
+
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.appName("usehelper").getOrCreate()
+sc = spark.sparkContext
+
+
+def f(x):
+    import pyhelper
+    return pyhelper.tag(x) + "@" + socket.gethostname()
+
+
+print("result: " + ",".join(sc.parallelize(range(4), 4).map(f).collect()))
+print("driver host: " + socket.gethostname())
+spark.stop()
+`)
+	args := []string{"--conf", "spark.executor.instances=2",
+		"--conf", "spark.kubernetes.container.image=" + pythonImage,
+		"--conf", "spark.kubernetes.initContainer.image=gospark:dev",
+		"--conf", "spark.kubernetes.file.upload.path=" + upload,
+		"--py-files", helper}
+	for _, role := range []string{"driver", "executor"} {
+		p := "spark.kubernetes." + role + ".volumes.hostPath.upload."
+		args = append(args, "--conf", p+"mount.path="+upload, "--conf", p+"options.path="+upload, "--conf", p+"mount.readOnly=true")
+	}
+	out, code := s.submit(t, append(s.base("py-files", args...), app)...)
+	if code != 0 {
+		t.Fatalf("submit exited %d", code)
+	}
+	if !strings.Contains(out, "Uploaded 2 file(s)") {
+		t.Errorf("submit does not report uploading the program and pyhelper.py")
+	}
+	log := s.driverLog(t)
+	var result, driverHost string
+	for _, line := range strings.Split(log, "\n") {
+		if v, ok := strings.CutPrefix(line, "result: "); ok {
+			result = v
+		}
+		if v, ok := strings.CutPrefix(line, "driver host: "); ok {
+			driverHost = v
+		}
+	}
+	parts := strings.Split(result, ",")
+	if len(parts) != 4 || driverHost == "" {
+		t.Fatalf("driver log lacks the result and the driver's host:\n%s", log)
+	}
+	// Every record was made by pyhelper, in a task on an executor pod.
+	for i, p := range parts {
+		if !strings.HasPrefix(p, "helped-"+strconv.Itoa(i)+"@") || strings.HasSuffix(p, "@"+driverHost) {
+			t.Errorf("record %d is %q: not made by pyhelper on an executor (driver host %s)", i, p, driverHost)
+		}
+	}
+	drivers := s.pods(t, "spark-role=driver")
+	c := drivers[0].Spec.Containers[0]
+	if strings.Join(c.Args, " ") != "/var/spark-data/spark-jars/usehelper.py" || len(drivers[0].Spec.InitContainers) != 1 {
+		t.Errorf("driver runs %q %q with %d init-containers", c.Command, c.Args, len(drivers[0].Spec.InitContainers))
+	}
+	s.noExecutorRunning(t)
+}
+
+// Issue 17, acceptance 4 (the submit part): a --py-files entry that is not
+// there fails gospark submit, naming the flag and the file, before
+// anything is created in the cluster.
+func TestPythonMissingPyFileCreatesNothing(t *testing.T) {
+	s := newSubmitEnv(t)
+	missing := filepath.Join(t.TempDir(), "gone.zip")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing py-file", []string{"--py-files", "local:///opt/gospark/examples/python/sort.py," + missing,
+			"local:///opt/gospark/examples/python/pi.py", "10"}, "--py-files: " + missing + " does not exist"},
+		{"not a python file", []string{"--py-files", filepath.Join(s.root, "go.mod"),
+			"local:///opt/gospark/examples/python/pi.py"}, "want a .py, .zip or .egg file"},
+		{"missing program", []string{filepath.Join(s.root, "examples", "python", "nope.py")}, "nope.py does not exist"},
+	} {
+		out, code := s.submit(t, append(s.base("py-missing", "--conf", "spark.kubernetes.container.image="+pythonImage), tc.args...)...)
+		if code != 1 || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d, want 1 and %q", tc.name, code, tc.want)
+		}
+	}
+	for _, kind := range []string{"pods", "services", "configmaps", "secrets"} {
+		if got := strings.TrimSpace(s.must(t, "-n", s.ns, "get", kind, "-l", "spark-app-selector", "-o", "name")); got != "" {
+			t.Errorf("%s were created: %s", kind, got)
+		}
+	}
+}
