@@ -14,7 +14,7 @@ SHARED ?= ../shared
 export CGO_ENABLED = 0
 export GOFLAGS = -trimpath
 
-.PHONY: test deps vet unit bench bench-scale build browser-deps browser cluster-deps cluster-bin cluster-up cluster-down e2e
+.PHONY: test deps python-deps vet unit bench bench-scale build browser-deps browser cluster-deps cluster-bin cluster-up cluster-down e2e
 
 # browser before e2e: it takes a minute or two, e2e twenty.
 test: deps vet unit browser e2e
@@ -29,7 +29,21 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-unit:
+# Python applications (issue 17): the pyspark package's tests and the
+# Python examples need python3 with cloudpickle; the Python image
+# (gospark image build --python, made by hack/cluster) is built from the same
+# Debian packages, fetched with apt-get download and dpkg-deb, so apt's package
+# lists must be there.
+PYTHON_PKGS = python3 python3-cloudpickle
+
+python-deps:
+	@missing=; for p in $(PYTHON_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+unit: python-deps
 	$(GO) test -count=1 -timeout 30m ./...
 
 build:
@@ -64,7 +78,7 @@ browser: browser-deps
 KUBE_BIN ?= $(HOME)/.cache/gospark/kube-v1.34.12/bin
 CLUSTER_PKGS = etcd-server containerd runc containernetworking-plugins iptables iproute2 conntrack
 
-cluster-deps:
+cluster-deps: python-deps
 	@missing=; for p in $(CLUSTER_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
