@@ -3,8 +3,14 @@
 package e2e
 
 import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,7 +86,8 @@ func TestPythonSeedPiWithPyFiles(t *testing.T) {
 // A --py-files entry on the submitting machine is uploaded
 // (spark.kubernetes.file.upload.path), fetched by the init-container of
 // the driver and of every executor, and is on the Python workers' path:
-// a task on an executor imports a module from it. The program itself is
+// a task on an executor imports a module from it, and from another one
+// the pods download over http. The program itself is
 // uploaded too, from another directory than the module.
 func TestPythonLocalPyFilesReachExecutors(t *testing.T) {
 	s := newSubmitEnv(t)
@@ -101,6 +108,20 @@ func TestPythonLocalPyFilesReachExecutors(t *testing.T) {
 	write(helper, `def tag(x):
     return "helped-%d" % x
 `)
+	// A second module, served over http: the pods download it.
+	ln, err := net.Listen("tcp", nodeIP+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/mods/remotehelper.py" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, "SUFFIX = \"+remote\"\n")
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
 	write(app, `import socket
 
 from pyspark.sql import SparkSession
@@ -111,7 +132,8 @@ sc = spark.sparkContext
 
 def f(x):
     import pyhelper
-    return pyhelper.tag(x) + "@" + socket.gethostname()
+    import remotehelper
+    return pyhelper.tag(x) + remotehelper.SUFFIX + "@" + socket.gethostname()
 
 
 print("result: " + ",".join(sc.parallelize(range(4), 4).map(f).collect()))
@@ -122,7 +144,7 @@ spark.stop()
 		"--conf", "spark.kubernetes.container.image=" + pythonImage,
 		"--conf", "spark.kubernetes.initContainer.image=gospark:dev",
 		"--conf", "spark.kubernetes.file.upload.path=" + upload,
-		"--py-files", helper}
+		"--py-files", helper + ",http://" + ln.Addr().String() + "/mods/remotehelper.py"}
 	for _, role := range []string{"driver", "executor"} {
 		p := "spark.kubernetes." + role + ".volumes.hostPath.upload."
 		args = append(args, "--conf", p+"mount.path="+upload, "--conf", p+"options.path="+upload, "--conf", p+"mount.readOnly=true")
@@ -150,7 +172,7 @@ spark.stop()
 	}
 	// Every record was made by pyhelper, in a task on an executor pod.
 	for i, p := range parts {
-		if !strings.HasPrefix(p, "helped-"+strconv.Itoa(i)+"@") || strings.HasSuffix(p, "@"+driverHost) {
+		if !strings.HasPrefix(p, "helped-"+strconv.Itoa(i)+"+remote@") || strings.HasSuffix(p, "@"+driverHost) {
 			t.Errorf("record %d is %q: not made by pyhelper on an executor (driver host %s)", i, p, driverHost)
 		}
 	}
@@ -188,5 +210,114 @@ func TestPythonMissingPyFileCreatesNothing(t *testing.T) {
 		if got := strings.TrimSpace(s.must(t, "-n", s.ns, "get", kind, "-l", "spark-app-selector", "-o", "name")); got != "" {
 			t.Errorf("%s were created: %s", kind, got)
 		}
+	}
+}
+
+// pythonExampleOnCluster submits one of the Python examples in the image
+// with a local input file (--files, uploaded to an upload path the pods
+// mount), on 2 executor pods, and returns the driver's log.
+func pythonExampleOnCluster(t *testing.T, s *submitEnv, example, input string) string {
+	t.Helper()
+	dir := t.TempDir()
+	upload := filepath.Join(dir, "upload")
+	if err := os.Mkdir(upload, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "input.txt")
+	if err := os.WriteFile(data, []byte(input), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--conf", "spark.executor.instances=2",
+		"--conf", "spark.kubernetes.container.image=" + pythonImage,
+		"--conf", "spark.kubernetes.file.upload.path=" + upload,
+		"--files", data}
+	for _, role := range []string{"driver", "executor"} {
+		p := "spark.kubernetes." + role + ".volumes.hostPath.upload."
+		args = append(args, "--conf", p+"mount.path="+upload, "--conf", p+"options.path="+upload, "--conf", p+"mount.readOnly=true")
+	}
+	// --files are in the working directory of every pod.
+	args = append(s.base(strings.TrimSuffix(example, ".py"), args...), "local:///opt/gospark/examples/python/"+example, "input.txt")
+	if _, code := s.submit(t, args...); code != 0 {
+		t.Fatalf("submit exited %d", code)
+	}
+	log := s.driverLog(t)
+	s.noExecutorRunning(t)
+	return log
+}
+
+// words makes a text of n lines of words separated by single spaces.
+func words(n int) string {
+	vocab := []string{"spark", "gospark", "python", "kubernetes", "pod", "shuffle", "driver", "executor", "pi", "sort"}
+	var b strings.Builder
+	for i := range n {
+		for j := range 1 + i%7 {
+			if j > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(vocab[(i*7+j*3)%len(vocab)])
+			if (i+j)%5 == 0 {
+				fmt.Fprintf(&b, "%d", i%13)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+var wordCountLine = regexp.MustCompile(`(?m)^([a-z0-9]+): (\d+)$`)
+
+// Issue 17, acceptance 1 on the cluster: wordcount.py counts right.
+func TestPythonWordCountOnTheCluster(t *testing.T) {
+	s := newSubmitEnv(t)
+	text := words(3000)
+	want := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		for _, w := range strings.Split(line, " ") {
+			want[w]++
+		}
+	}
+	log := pythonExampleOnCluster(t, s, "wordcount.py", text)
+	got := map[string]int{}
+	for _, m := range wordCountLine.FindAllStringSubmatch(log, -1) {
+		n, _ := strconv.Atoi(m[2])
+		got[m[1]] += n
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d words counted, want %d", len(got), len(want))
+	}
+	for w, n := range want {
+		if got[w] != n {
+			t.Errorf("%s: %d, want %d", w, got[w], n)
+		}
+	}
+}
+
+var intLine = regexp.MustCompile(`(?m)^(-?\d+)$`)
+
+// Issue 17, acceptance 1 on the cluster: sort.py sorts right.
+func TestPythonSortOnTheCluster(t *testing.T) {
+	s := newSubmitEnv(t)
+	var nums []int
+	var b strings.Builder
+	for i := range 2000 {
+		n := (i*7919)%10007 - 5000
+		nums = append(nums, n)
+		if i%10 != 0 {
+			b.WriteByte(' ')
+		} else if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%d", n)
+	}
+	b.WriteByte('\n')
+	slices.Sort(nums)
+	log := pythonExampleOnCluster(t, s, "sort.py", b.String())
+	var got []int
+	for _, m := range intLine.FindAllStringSubmatch(log, -1) {
+		n, _ := strconv.Atoi(m[1])
+		got = append(got, n)
+	}
+	if !slices.Equal(got, nums) {
+		t.Errorf("sort.py printed %d numbers, want the %d sorted ones; first %v, want %v", len(got), len(nums), got[:min(10, len(got))], nums[:10])
 	}
 }
