@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../.."
 GO=${GO:-go}
 ROUNDS=${ROUNDS:-3}
 DATA=bench-data/text
+INPUT="$DATA/part-*" # not expect.txt, which sits beside the parts
 PY=$(python3 -c 'import sys, cloudpickle; print(sys.executable)')
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
@@ -36,6 +37,6 @@ best() { # name cmd...: runs cmd ROUNDS times, checks its output, prints the bes
 }
 
 echo "word count, $(du -sh $DATA | cut -f1) in $(ls $DATA/part-* | wc -l) files, $(nproc) cores, best of $ROUNDS"
-best "gospark, examples/python/wordcount.py" "$BIN/gospark" submit --master 'local[2]' --conf spark.local.dir="$BIN" examples/python/wordcount.py $DATA
-best "gospark, Go examples/wordcount" "$BIN/gospark" submit --master 'local[2]' --conf spark.local.dir="$BIN" "$BIN/wordcount" $DATA
+best "gospark, examples/python/wordcount.py" "$BIN/gospark" submit --master 'local[2]' --conf spark.local.dir="$BIN" examples/python/wordcount.py "$INPUT"
+best "gospark, Go examples/wordcount" "$BIN/gospark" submit --master 'local[2]' --conf spark.local.dir="$BIN" "$BIN/wordcount" "$INPUT"
 best "python3 multiprocessing, 2 processes" "$PY" bench/python/mp_wordcount.py $DATA 2

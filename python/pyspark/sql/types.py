@@ -47,7 +47,15 @@ def _create_row(fields, values):
     return row
 
 
+class _TextRow(Row):
+    """A row of spark.read.text: one field, value (its name is the class's,
+    so making one per line costs a tuple)."""
+    __fields__ = ["value"]
+
+    @property
+    def value(self):
+        return tuple.__getitem__(self, 0)
+
+
 def _value_row(line):
-    row = tuple.__new__(Row, (line,))
-    row.__fields__ = ["value"]
-    return row
+    return tuple.__new__(_TextRow, (line,))
