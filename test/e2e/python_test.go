@@ -321,3 +321,29 @@ func TestPythonSortOnTheCluster(t *testing.T) {
 		t.Errorf("sort.py printed %d numbers, want the %d sorted ones; first %v, want %v", len(got), len(nums), got[:min(10, len(got))], nums[:10])
 	}
 }
+
+// Client mode: the Python driver runs here (gospark-py, built from the
+// checkout since none is next to the test's gospark), its executors in
+// pods of the Python image; the program and --py-files reach them through
+// submit's own file server.
+func TestPythonClientMode(t *testing.T) {
+	s := newSubmitEnv(t)
+	w := s.watchClientExecutors(t)
+	out, code := s.submit(t, append(s.clientArgs("py-client", 2, "--conf", "spark.kubernetes.container.image="+pythonImage,
+		"--py-files", "examples/python/sort.py"), "examples/python/pi.py", "10")...)
+	w.halt()
+	if code != 0 || !strings.Contains(out, "Pi is roughly 3.1") {
+		t.Fatalf("exit %d, want 0 and %q", code, "Pi is roughly 3.1")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.names) != 2 {
+		t.Errorf("%d executor pods seen, want 2", len(w.names))
+	}
+	for name, p := range w.names {
+		c := p.Spec.Containers[0]
+		if c.Image != pythonImage || strings.Join(c.Command, " ") != "/opt/gospark/bin/gospark-py" {
+			t.Errorf("executor pod %s runs %s %q", name, c.Image, c.Command)
+		}
+	}
+}
