@@ -372,7 +372,7 @@ func allocator(ctx context.Context, o options) error {
 		{"spark.kubernetes.node.selector.type", "gospark-fake"},
 		{"spark.kubernetes.executor.podTemplateFile", tmplFile},
 		{"spark.kubernetes.allocation.batch.size", strconv.Itoa(o.batches[0])},
-		{"spark.kubernetes.allocation.batch.delay", o.batchDelay.String()},
+		{"spark.kubernetes.allocation.batch.delay", strconv.FormatInt(o.batchDelay.Milliseconds(), 10) + "ms"},
 	} {
 		if err := conf.Set(kv[0], kv[1]); err != nil {
 			return err

@@ -10,7 +10,7 @@
 // them (spark.scheduler.minRegisteredResourcesRatio=1). It reports the
 // seconds from submit to every executor registered (the driver's log), the
 // executor pods created per second (a watch), and the driver pod's CPU and
-// memory (the kubelet's /stats/summary through the API server).
+// memory (the kubelet's /metrics/resource through the API server).
 //
 // In fake mode the executors do not run: a child process runs the real
 // allocator (internal/k8s/executors, with the driver's client settings) for

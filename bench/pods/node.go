@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -52,10 +51,11 @@ func node(ctx context.Context, o options) error {
 		{"spark.executor.memory", "32m"},
 		{"spark.executor.memoryOverhead", "32m"},
 		{"spark.kubernetes.allocation.batch.size", strconv.Itoa(o.batches[0])},
-		{"spark.kubernetes.allocation.batch.delay", o.batchDelay.String()},
+		{"spark.kubernetes.allocation.batch.delay", strconv.FormatInt(o.batchDelay.Milliseconds(), 10) + "ms"},
 		{"spark.scheduler.minRegisteredResourcesRatio", "1.0"},
-		{"spark.scheduler.maxRegisteredResourcesWaitingTime", o.timeout.String()},
+		{"spark.scheduler.maxRegisteredResourcesWaitingTime", strconv.FormatInt(o.timeout.Milliseconds(), 10) + "ms"},
 		{"spark.kubernetes.submission.waitAppCompletion", "false"},
+		{"spark.log.level", "INFO"}, // the driver logs each executor's registration
 	} {
 		if err := conf.Set(kv[0], kv[1]); err != nil {
 			return err
@@ -98,7 +98,7 @@ func node(ctx context.Context, o options) error {
 		res.registered, submitted.Seconds(), res.allRegistered.Sub(start).Seconds(),
 		float64(len(added))/added[len(added)-1].Sub(added[0]).Seconds(), added[len(added)-1].Sub(start).Seconds(), toRunning,
 		res.cpuAtAll, res.cpuEnd, res.memAtAll/(1<<20), res.memMax/(1<<20), res.end.Sub(start).Seconds())
-	fmt.Printf("(pods created/s: from the first executor pod seen to the last; the driver's CPU and memory from the kubelet's /stats/summary)\n")
+	fmt.Printf("(pods created/s: from the first executor pod seen to the last; the driver's CPU and memory from the kubelet's /metrics/resource)\n")
 	if res.registered < o.pods {
 		return fmt.Errorf("%d of %d executors registered", res.registered, o.pods)
 	}
@@ -151,23 +151,22 @@ func followDriver(ctx context.Context, cs kubernetes.Interface, ns, name string,
 	}()
 	lctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	stream, err := cs.CoreV1().Pods(ns).GetLogs(name, &corev1.PodLogOptions{Follow: true}).Stream(lctx)
-	if err != nil {
-		return res, fmt.Errorf("driver log: %w", err)
-	}
-	defer stream.Close()
-	sc := bufio.NewScanner(stream)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.Contains(line, `msg="executor registered"`) {
-			continue
+	// The followed log may end before the container does: it is read
+	// again from the start, counting only registrations not seen yet.
+	for lctx.Err() == nil {
+		if err := readLog(lctx, cs, ns, name, o, start, &res, sample); err != nil {
+			return res, err
 		}
-		res.registered++
-		if res.registered == o.pods {
-			res.allRegistered = time.Now()
-			res.cpuAtAll, res.memAtAll = sample()
-			fmt.Printf("all %d executors registered %.2fs after submit\n", o.pods, res.allRegistered.Sub(start).Seconds())
+		p, err := cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return res, err
+		}
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			break
+		}
+		select {
+		case <-lctx.Done():
+		case <-time.After(time.Second):
 		}
 	}
 	res.end = time.Now()
@@ -182,34 +181,71 @@ func followDriver(ctx context.Context, cs kubernetes.Interface, ns, name string,
 }
 
 // driverStats reads the pod's CPU seconds and working set bytes from the
-// kubelet's /stats/summary through the API server's node proxy.
+// kubelet's /metrics/resource through the API server's node proxy (its
+// /stats/summary fails on the test machine, not finding the root
+// filesystem's device).
 func driverStats(ctx context.Context, cs kubernetes.Interface, ns, name string) (float64, float64, error) {
 	p, err := cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil || p.Spec.NodeName == "" {
 		return 0, 0, fmt.Errorf("driver pod's node: %w", err)
 	}
-	b, err := cs.CoreV1().RESTClient().Get().AbsPath("/api/v1/nodes", p.Spec.NodeName, "proxy/stats/summary").DoRaw(ctx)
+	b, err := cs.CoreV1().RESTClient().Get().AbsPath("/api/v1/nodes", p.Spec.NodeName, "proxy/metrics/resource").DoRaw(ctx)
 	if err != nil {
-		return 0, 0, fmt.Errorf("stats summary: %w", err)
+		return 0, 0, fmt.Errorf("kubelet resource metrics: %w", err)
 	}
-	var sum struct {
-		Pods []struct {
-			PodRef struct{ Name, Namespace string } `json:"podRef"`
-			CPU    struct {
-				UsageCoreNanoSeconds uint64 `json:"usageCoreNanoSeconds"`
-			} `json:"cpu"`
-			Memory struct {
-				WorkingSetBytes uint64 `json:"workingSetBytes"`
-			} `json:"memory"`
-		} `json:"pods"`
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		return 0, 0, fmt.Errorf("stats summary: %w", err)
-	}
-	for _, s := range sum.Pods {
-		if s.PodRef.Name == name && s.PodRef.Namespace == ns {
-			return float64(s.CPU.UsageCoreNanoSeconds) / 1e9, float64(s.Memory.WorkingSetBytes), nil
+	labels := fmt.Sprintf(`{namespace="%s",pod="%s"}`, ns, name)
+	var cpu, mem float64
+	found := 0
+	for line := range strings.SplitSeq(string(b), "\n") {
+		var v *float64
+		switch {
+		case strings.HasPrefix(line, "pod_cpu_usage_seconds_total"+labels):
+			v = &cpu
+		case strings.HasPrefix(line, "pod_memory_working_set_bytes"+labels):
+			v = &mem
+		default:
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		if x, err := strconv.ParseFloat(f[1], 64); err == nil {
+			*v = x
+			found++
 		}
 	}
-	return 0, 0, fmt.Errorf("stats summary: no pod %s/%s", ns, name)
+	if found < 2 {
+		return 0, 0, fmt.Errorf("kubelet resource metrics: no pod %s/%s", ns, name)
+	}
+	return cpu, mem, nil
+}
+
+// readLog follows the driver's log once, counting the executors that
+// registered beyond those res counted already.
+func readLog(ctx context.Context, cs kubernetes.Interface, ns, name string, o options, start time.Time, res *nodeResult, sample func() (float64, float64)) error {
+	stream, err := cs.CoreV1().Pods(ns).GetLogs(name, &corev1.PodLogOptions{Follow: true}).Stream(ctx)
+	if err != nil {
+		return fmt.Errorf("driver log: %w", err)
+	}
+	defer stream.Close()
+	sc := bufio.NewScanner(stream)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	n := 0
+	for sc.Scan() {
+		if !strings.Contains(sc.Text(), `msg="executor registered"`) {
+			continue
+		}
+		n++
+		if n <= res.registered {
+			continue
+		}
+		res.registered = n
+		if n == o.pods {
+			res.allRegistered = time.Now()
+			res.cpuAtAll, res.memAtAll = sample()
+			fmt.Printf("all %d executors registered %.2fs after submit\n", o.pods, res.allRegistered.Sub(start).Seconds())
+		}
+	}
+	return nil
 }
