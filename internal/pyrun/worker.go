@@ -25,7 +25,9 @@ import (
 // the input frames, then the endOfData marker. From its stdout: output
 // frames, then either endOfData and a frame of pickled accumulator
 // updates (empty when none), or pythonError and a frame with the
-// formatted traceback (after which the worker exits).
+// formatted traceback (after which the worker exits). The worker may end
+// its output before it has read all its input (take): the executor then
+// stops sending and the worker skips input up to the end marker.
 type taskHeader struct {
 	Split     int      `json:"split"`
 	Attempt   int      `json:"attempt"`
@@ -298,10 +300,13 @@ func (w *worker) run(tc *spark.TaskContext, s *Spec, paths []string, in iter.Seq
 			}
 		}
 	}
+	// The input stops early when the output has ended (a function that
+	// reads only part of its input, as take's): the worker skips the rest
+	// up to the end marker.
 	inputOK := true
 	for f := range in {
 		sent := false
-		for !sent && failure == nil {
+		for !sent && failure == nil && !done {
 			select {
 			case reqs <- f:
 				sent = true
@@ -309,8 +314,11 @@ func (w *worker) run(tc *spark.TaskContext, s *Spec, paths []string, in iter.Seq
 				handle(it)
 			}
 		}
-		if failure != nil || !wait() {
+		if failure != nil || (sent && !wait()) {
 			inputOK = false
+			break
+		}
+		if done {
 			break
 		}
 	}

@@ -7,6 +7,10 @@ stdin and stdout (docs/python.md):
   out: output frames, then END_OF_DATA and pickled accumulator updates, or
        PYTHON_ERROR and the traceback (after which the worker exits).
 
+A function that did not read all its input (take) ends its output first;
+the worker then skips the input up to END_OF_DATA, which the executor sends
+as soon as it sees the end of the output.
+
 print() inside a task goes to stderr, the executor's log: stdout carries the
 protocol."""
 import importlib
@@ -71,12 +75,14 @@ def run_task(inp, out, header):
     frames = input_frames(inp)
     func = pickle.loads(command)
     write_output(out, func(header["split"], records(frames, header["in"])), header["out"])
-    for _ in frames:  # what the function did not read
-        pass
     updates = {aid: acc._value for aid, acc in accumulators._accumulatorRegistry.items()}
     write_marker(out, END_OF_DATA)
     write_frame(out, dumps(updates) if updates else b"")
     out.flush()
+    # The executor stops sending input when it sees the end of the output
+    # (take): skip what the function did not read, up to the end marker.
+    for _ in frames:
+        pass
 
 
 def main():
