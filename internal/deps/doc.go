@@ -1,6 +1,7 @@
 // Package deps moves an application's dependencies into its pods. On the
 // submitting side, Resolve sorts the primary resource, spark.jars and
-// spark.files into what is already in the image (local://), what is remote
+// spark.files (and a Python program's spark.submit.pyFiles) into what is
+// already in the image (local://), what is remote
 // (http:// and https://, fetched by the pods) and what is on the
 // submitter's disk; Stage builds a Go package into a linux/amd64 binary and
 // uploads the local files, to the resource staging server

@@ -9,6 +9,12 @@
 // "go build" when it is a package, starts it as the driver with the
 // configuration in GOSPARK_CONF and GOSPARK_ROLE=driver, forwards SIGINT and
 // SIGTERM to it and returns its exit code. Main strings these together for
-// cmd/gospark and for tests. Only local masters run for now; k8s:// masters,
-// --status and --kill are recognised and rejected with a clear error.
+// cmd/gospark and for tests. With a k8s:// master, internal/k8s/launch
+// makes and follows the driver pod (cluster mode) or the executor pods
+// (client mode).
+//
+// A primary resource ending in .py is a Python program (python.go): its
+// application binary is gospark-py, run with the program first, and
+// --py-files (spark.submit.pyFiles) are checked here for every master and
+// given to the application as local paths.
 package submit

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,5 +145,40 @@ func TestPreparePythonKubernetes(t *testing.T) {
 	}
 	if got := s.Plan.DriverConf.String("spark.submit.pyFiles"); got != "/var/spark-data/spark-files/helper.py,/opt/gospark/examples/python/sort.py" {
 		t.Errorf("driver's spark.submit.pyFiles = %q", got)
+	}
+}
+
+// The real thing on local masters: gospark submit runs Spark's pi.py
+// example with gospark-py (found next to gospark) and --py-files, on
+// local[2] and on local-cluster executor processes.
+func TestSubmitPythonPiExample(t *testing.T) {
+	if out, err := exec.Command("python3", "-c", "import cloudpickle").CombinedOutput(); err != nil {
+		t.Fatalf("python3 with cloudpickle is needed (Debian: apt-get install python3 python3-cloudpickle; make python-deps): %v: %s", err, out)
+	}
+	dir := t.TempDir()
+	b, err := os.ReadFile(gosparkBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gospark"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, PythonBinary), "github.com/gospark/gospark/cmd/gospark-py")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building gospark-py: %v\n%s", err, out)
+	}
+	examples, err := filepath.Abs(filepath.Join("..", "..", "examples", "python"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := gosparkBin
+	gosparkBin = filepath.Join(dir, "gospark")
+	defer func() { gosparkBin = saved }()
+	for _, master := range []string{"local[2]", "local-cluster[2,1,1024]"} {
+		r := gospark(t, t.TempDir(), nil, "submit", "--master", master,
+			"--py-files", filepath.Join(examples, "sort.py"), filepath.Join(examples, "pi.py"), "4")
+		if r.code != 0 || !strings.Contains(r.stdout, "Pi is roughly 3.1") {
+			t.Errorf("%s: exit %d, want 0 and \"Pi is roughly 3.1\"\nstdout:\n%s\nstderr:\n%s", master, r.code, r.stdout, r.stderr)
+		}
 	}
 }
