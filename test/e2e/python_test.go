@@ -217,6 +217,11 @@ func TestPythonMissingPyFileCreatesNothing(t *testing.T) {
 // with a local input file (--files, uploaded to an upload path the pods
 // mount), on 2 executor pods, and returns the driver's log.
 func pythonExampleOnCluster(t *testing.T, s *submitEnv, example, input string) string {
+	return pythonProgramOnCluster(t, s, strings.TrimSuffix(example, ".py"), "local:///opt/gospark/examples/python/"+example, input)
+}
+
+// pythonProgramOnCluster is pythonExampleOnCluster for the program at uri.
+func pythonProgramOnCluster(t *testing.T, s *submitEnv, name, uri, input string) string {
 	t.Helper()
 	dir := t.TempDir()
 	upload := filepath.Join(dir, "upload")
@@ -236,7 +241,7 @@ func pythonExampleOnCluster(t *testing.T, s *submitEnv, example, input string) s
 		args = append(args, "--conf", p+"mount.path="+upload, "--conf", p+"options.path="+upload, "--conf", p+"mount.readOnly=true")
 	}
 	// --files are in the working directory of every pod.
-	args = append(s.base(strings.TrimSuffix(example, ".py"), args...), "local:///opt/gospark/examples/python/"+example, "input.txt")
+	args = append(s.base(name, args...), uri, "input.txt")
 	if _, code := s.submit(t, args...); code != 0 {
 		t.Fatalf("submit exited %d", code)
 	}
@@ -294,9 +299,28 @@ func TestPythonWordCountOnTheCluster(t *testing.T) {
 
 var intLine = regexp.MustCompile(`(?m)^(-?\d+)$`)
 
-// Issue 17, acceptance 1 on the cluster: sort.py sorts right.
+// Issue 17, acceptance 1 on the cluster: sort.py sorts right. The
+// program comes from an http server here (examples/python/sort.py of the
+// checkout): the pods download it.
 func TestPythonSortOnTheCluster(t *testing.T) {
 	s := newSubmitEnv(t)
+	program, err := os.ReadFile(filepath.Join(s.root, "examples", "python", "sort.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", nodeIP+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/apps/sort.py" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(program)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
 	var nums []int
 	var b strings.Builder
 	for i := range 2000 {
@@ -311,7 +335,7 @@ func TestPythonSortOnTheCluster(t *testing.T) {
 	}
 	b.WriteByte('\n')
 	slices.Sort(nums)
-	log := pythonExampleOnCluster(t, s, "sort.py", b.String())
+	log := pythonProgramOnCluster(t, s, "sort", "http://"+ln.Addr().String()+"/apps/sort.py", b.String())
 	var got []int
 	for _, m := range intLine.FindAllStringSubmatch(log, -1) {
 		n, _ := strconv.Atoi(m[1])
