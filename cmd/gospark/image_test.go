@@ -232,6 +232,10 @@ func TestImageBuildErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "x.tar")
+	other := "arm64"
+	if runtime.GOARCH == other {
+		other = "amd64"
+	}
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -246,6 +250,9 @@ func TestImageBuildErrors(t *testing.T) {
 		{[]string{"--output", out, "--pause", "--pause-bin", script}, "not a static Linux executable"},
 		{[]string{"--output", out, "--tag", "Not A Tag", "--gospark", script}, `tag "Not A Tag"`},
 		{[]string{"extra"}, "unknown command"},
+		{[]string{"--output", out, "--gospark-py", script}, "need --python"},
+		{[]string{"--output", out, "--pause", "--python"}, "[pause python]"},
+		{[]string{"--output", out, "--python", "--arch", other}, "this machine's Debian packages"},
 	} {
 		code, _, stderr := gospark(t, append([]string{"image", "build"}, tt.args...)...)
 		if code == 0 || !strings.Contains(stderr, tt.want) {
