@@ -32,6 +32,12 @@ func node(ctx context.Context, o options) error {
 	if err := makeNamespace(ctx, cs, ns, true); err != nil {
 		return err
 	}
+	submitted := false
+	defer func() {
+		if !submitted { // failed before submitting: the namespace goes
+			_ = cs.CoreV1().Namespaces().Delete(context.WithoutCancel(ctx), ns, metav1.DeleteOptions{})
+		}
+	}()
 	w, err := watchPods(ctx, cs, ns)
 	if err != nil {
 		return err
@@ -66,8 +72,9 @@ func node(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	submitted = true
 	code, err := launch.Submit(ctx, cs, plan, conf, io.Discard)
-	submitted := time.Since(start)
+	submitTime := time.Since(start)
 	res := nodeResult{}
 	if err == nil && code != 0 {
 		err = fmt.Errorf("submit: exit code %d", code)
@@ -95,7 +102,7 @@ func node(ctx context.Context, o options) error {
 		toRunning = running[len(running)-1].Sub(start).Seconds()
 	}
 	fmt.Printf("| %d | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f / %.2f | %.0f / %.0f | %.1f |\n",
-		res.registered, submitted.Seconds(), res.allRegistered.Sub(start).Seconds(),
+		res.registered, submitTime.Seconds(), res.allRegistered.Sub(start).Seconds(),
 		float64(len(added))/added[len(added)-1].Sub(added[0]).Seconds(), added[len(added)-1].Sub(start).Seconds(), toRunning,
 		res.cpuAtAll, res.cpuEnd, res.memAtAll/(1<<20), res.memMax/(1<<20), res.end.Sub(start).Seconds())
 	fmt.Printf("(pods created/s: from the first executor pod seen to the last; the driver's CPU and memory from the kubelet's /metrics/resource)\n")
