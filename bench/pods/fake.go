@@ -187,9 +187,13 @@ func fakeRun(ctx context.Context, o options, cs kubernetes.Interface, self strin
 	if err := makeNamespace(ctx, cs, ns, false); err != nil {
 		return row, err
 	}
+	abort := func(err error) (fakeRow, error) { // before the allocator ran
+		_ = cs.CoreV1().Namespaces().Delete(context.WithoutCancel(ctx), ns, metav1.DeleteOptions{})
+		return row, err
+	}
 	w, err := watchPods(ctx, cs, ns)
 	if err != nil {
-		return row, err
+		return abort(err)
 	}
 	fmt.Printf("batch %d: %d pods in %s\n", b, o.pods, ns)
 	args := []string{"-child", "-ns", ns, "-app", app, "-kubeconfig", o.kubeconfig, "-image", o.image, "-pods", strconv.Itoa(o.pods),
@@ -201,14 +205,14 @@ func fakeRun(ctx context.Context, o options, cs kubernetes.Interface, self strin
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return row, err
+		return abort(err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return row, err
+		return abort(err)
 	}
 	if err := cmd.Start(); err != nil {
-		return row, err
+		return abort(err)
 	}
 	outc := make(chan []byte, 1)
 	childCtx, childDone := context.WithCancel(ctx)
