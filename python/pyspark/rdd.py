@@ -64,6 +64,8 @@ class ResultIterable:
 # Records a partitioned stage buffers before it writes them to the shuffle.
 _SHUFFLE_BATCH = 100000
 
+_none = object()
+
 
 class RDD:
     _next_id = 0
@@ -267,12 +269,19 @@ class RDD:
             return self
 
         def add_shuffle_key(split, iterator):
+            # Buffered per partition; written out every _SHUFFLE_BATCH
+            # records, or sooner when the worker's memory passes its limit.
+            it = iter(iterator)
             buckets = defaultdict(list)
             c = 0
-            for k, v in iterator:
-                buckets[partitionFunc(k) % numPartitions].append((k, v))
-                c += 1
-                if c >= _SHUFFLE_BATCH or (c % 10000 == 0 and shuffle.get_used_memory() > shuffle.MEMORY_LIMIT):
+            while True:
+                k = _none
+                for k, v in itertools.islice(it, shuffle.CHECK_EVERY):
+                    buckets[partitionFunc(k) % numPartitions].append((k, v))
+                if k is _none:
+                    break
+                c += shuffle.CHECK_EVERY
+                if c >= _SHUFFLE_BATCH or shuffle.get_used_memory() > shuffle.MEMORY_LIMIT:
                     yield from buckets.items()
                     buckets = defaultdict(list)
                     c = 0

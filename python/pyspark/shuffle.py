@@ -1,4 +1,5 @@
 """Aggregation in Python workers, within spark.python.worker.memory."""
+import itertools
 import os
 
 # Bytes a worker may use while aggregating (spark.python.worker.memory; the
@@ -24,6 +25,12 @@ class Aggregator:
         self.mergeCombiners = mergeCombiners
 
 
+# Records a worker combines between two looks at its memory.
+CHECK_EVERY = 10000
+
+_none = object()
+
+
 def combine_values(agg, iterator, limit=None):
     """Combines (key, value) pairs per key; yields (key, combiner) pairs.
     When the worker's memory passes the limit, what is combined so far is
@@ -32,12 +39,14 @@ def combine_values(agg, iterator, limit=None):
     limit = MEMORY_LIMIT if limit is None else limit
     d = {}
     create, merge = agg.createCombiner, agg.mergeValue
-    n = 0
-    for k, v in iterator:
-        c = d.get(k, d)
-        d[k] = create(v) if c is d else merge(c, v)
-        n += 1
-        if n % 10000 == 0 and limit and get_used_memory() > limit:
+    it = iter(iterator)
+    while True:
+        k = _none
+        for k, v in itertools.islice(it, CHECK_EVERY):
+            d[k] = merge(d[k], v) if k in d else create(v)
+        if k is _none:
+            break
+        if limit and get_used_memory() > limit:
             yield from d.items()
             d = {}
     yield from d.items()
@@ -48,6 +57,5 @@ def merge_combiners(agg, iterator):
     d = {}
     merge = agg.mergeCombiners
     for k, c in iterator:
-        old = d.get(k, d)
-        d[k] = c if old is d else merge(old, c)
+        d[k] = merge(d[k], c) if k in d else c
     return iter(d.items())
