@@ -221,6 +221,17 @@ func TestWorkerKilled(t *testing.T) {
 	}
 }
 
+// TestWorkerNoReuse runs a job whose workers end with their task
+// (spark.python.worker.reuse=false): more tasks than cores, so tasks run
+// after the first ones' workers have gone.
+func TestWorkerNoReuse(t *testing.T) {
+	r := submit(t, "local[2]", "--conf", "spark.python.worker.reuse=false", example("pi.py"), "6")
+	mustSucceed(t, r)
+	if !strings.Contains(r.stdout, "Pi is roughly 3.1") {
+		t.Errorf("pi.py printed %q, want Pi is roughly 3.1...", r.stdout)
+	}
+}
+
 func TestPyFiles(t *testing.T) {
 	dir := t.TempDir()
 	zipPath := filepath.Join(dir, "deps.zip")

@@ -15,7 +15,11 @@ import sys
 from collections import defaultdict, Counter
 from functools import reduce as _reduce
 
-import cloudpickle
+try:
+    import cloudpickle
+except ImportError as e:  # pragma: no cover
+    raise ImportError("gospark's pyspark needs cloudpickle in this Python (%s): install Debian's "
+                      "python3-cloudpickle or `pip install cloudpickle`" % sys.executable) from e
 
 from pyspark import broadcast, shuffle
 from pyspark.serializers import PROTOCOL, dumps, load_frames
