@@ -371,3 +371,51 @@ func TestPythonClientMode(t *testing.T) {
 		}
 	}
 }
+
+// The seeds' staging-server flow for a Python program: the program and a
+// --py-files entry on this machine go to the resource staging server in
+// one bundle, the init-containers fetch it, and the program runs.
+func TestPythonStagingServerFlow(t *testing.T) {
+	s := newSubmitEnv(t)
+	s.stagingServer(t)
+	dir := t.TempDir()
+	program, err := os.ReadFile(filepath.Join(s.root, "examples", "python", "pi.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := filepath.Join(dir, "staged_pi.py")
+	lib := filepath.Join(dir, "sort.py")
+	for f, data := range map[string][]byte{app: program, lib: []byte("# a library\n")} {
+		if err := os.WriteFile(f, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, code := s.submit(t,
+		"--deploy-mode", "cluster",
+		"--master", "k8s://"+s.server,
+		"--kubernetes-namespace", s.ns,
+		"--conf", "spark.executor.instances=2",
+		"--conf", "spark.app.name=spark-pi",
+		"--conf", "spark.kubernetes.driver.docker.image="+pythonImage,
+		"--conf", "spark.kubernetes.executor.docker.image="+pythonImage,
+		"--conf", "spark.kubernetes.initcontainer.docker.image=gospark:dev",
+		"--conf", "spark.kubernetes.resourceStagingServer.uri=http://"+nodeIP+":31000",
+		"--conf", "spark.kubernetes.driver.request.cores=100m",
+		"--conf", "spark.kubernetes.executor.request.cores=100m",
+		"--py-files", lib,
+		app, "4")
+	if code != 0 {
+		t.Fatalf("submit exited %d", code)
+	}
+	if !strings.Contains(out, "Uploaded 2 file(s)") || resourceID.FindStringSubmatch(out) == nil {
+		t.Errorf("submit does not report uploading the program and sort.py to the staging server")
+	}
+	if log := s.driverLog(t); !strings.Contains(log, "Pi is roughly 3.1") {
+		t.Errorf("driver log lacks %q:\n%s", "Pi is roughly 3.1", log)
+	}
+	driver := s.pods(t, "spark-role=driver")[0]
+	if c := driver.Spec.Containers[0]; len(driver.Spec.InitContainers) != 1 || strings.Join(c.Args, " ") != "/var/spark-data/spark-jars/staged_pi.py 4" {
+		t.Errorf("driver pod: %d init-containers, args %q", len(driver.Spec.InitContainers), c.Args)
+	}
+	s.noExecutorRunning(t)
+}
