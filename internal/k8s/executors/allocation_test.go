@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/gospark/gospark/internal/k8s/pods"
@@ -24,6 +25,19 @@ func (c *clock) now() time.Time             { return c.t }
 func (c *clock) advance(d time.Duration)    { c.t = c.t.Add(d) }
 func newClock(m *Manager) *clock            { c := &clock{t: time.Unix(1_000_000, 0)}; m.now = c.now; return c }
 func round(ctx context.Context, m *Manager) { m.lifecycle(ctx, m.store.Snapshot()); m.allocate(ctx) }
+
+// informer makes the store see every pod the manager creates (Pending), as
+// the informer would; without it, created pods stay unseen until the test
+// puts them there (see). Call it before adding a reactor that refuses
+// creates (reactors added later run first).
+func informer(m *Manager, cs *fake.Clientset) {
+	cs.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		p := a.(k8stesting.CreateAction).GetObject().(*corev1.Pod).DeepCopy()
+		p.Status.Phase = corev1.PodPending
+		m.store.Update(p)
+		return false, nil, nil
+	})
+}
 
 // see puts the pods of the given executors in the store in a phase.
 func see(m *Manager, phase corev1.PodPhase, ids ...string) {

@@ -44,6 +44,7 @@ func TestQuotaReachedInARoundKeepsOneRequest(t *testing.T) {
 	var mu sync.Mutex
 	m, cs, _ := manager(t, 10, 10, 0, map[string]bool{}, &mu)
 	newClock(m)
+	informer(m, cs)
 	var refused []string
 	m.opts.OnRefused = func(id string, err error) {
 		if err != nil {
@@ -78,7 +79,8 @@ func TestQuotaReachedInARoundKeepsOneRequest(t *testing.T) {
 	mu.Lock()
 	quota = false
 	mu.Unlock()
-	round(ctx, m)
+	round(ctx, m) // the waiting request
+	round(ctx, m) // once its pod is seen, the rest
 	got := podNames(t, cs)
 	slices.SortFunc(got, func(a, b string) int { return cmpID(a[len("app-exec-"):], b[len("app-exec-"):]) })
 	if !slices.Equal(got, execNames(1, 10)) || m.Failures() != 0 {

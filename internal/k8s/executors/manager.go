@@ -480,16 +480,18 @@ func (m *Manager) removePod(ctx context.Context, p *corev1.Pod) {
 }
 
 // allocate first asks again for the pods the API refused, then creates
-// executor pods until Instances are alive (retiring ones do not count), at
-// most BatchSize of them pending (created but not registered) and at most
-// MaxPending of them not running (not seen yet, or seen Pending) at a time.
+// executor pods until Instances are alive (retiring ones do not count): a
+// batch of at most BatchSize once every pod asked for before is in the
+// snapshot (as Spark 4's allocator, whose next batch waits for its
+// "newly created" pods only, not for their executors to register), and at
+// most MaxPending of them not running (not seen yet, or seen Pending).
 func (m *Manager) allocate(ctx context.Context) {
 	m.mu.Lock()
 	if m.fatal || m.stopping {
 		m.mu.Unlock()
 		return
 	}
-	alive, pending, notRunning := 0, 0, 0
+	alive, unseen, notRunning := 0, 0, 0
 	var refused, withdrawable []*exec
 	now := m.now()
 	for _, e := range m.execs {
@@ -499,8 +501,8 @@ func (m *Manager) allocate(ctx context.Context) {
 			continue
 		}
 		alive++
-		if m.opts.Registered == nil || !m.opts.Registered(e.id) {
-			pending++
+		if !e.seen { // asked for (or refused), not in a snapshot yet
+			unseen++
 		}
 		// By the pod's phase, as a user watching the pods sees it: an
 		// executor may register before the kubelet reports its pod
@@ -531,10 +533,16 @@ func (m *Manager) allocate(ctx context.Context) {
 		}
 		alive -= len(withdrawn)
 		notRunning -= len(withdrawn)
-		// The withdrawn were counted as pending: none is registered.
-		pending -= len(withdrawn)
+		for _, e := range withdrawn {
+			if !e.seen {
+				unseen--
+			}
+		}
 	}
-	n := min(m.opts.Instances-alive, m.opts.BatchSize-pending)
+	n := 0
+	if unseen == 0 {
+		n = min(m.opts.Instances-alive, m.opts.BatchSize)
+	}
 	if m.opts.MaxPending > 0 {
 		n = min(n, m.opts.MaxPending-notRunning)
 	}

@@ -62,29 +62,36 @@ func podNames(t *testing.T, cs *fake.Clientset) []string {
 	return out
 }
 
-func TestAllocatorKeepsAtMostABatchPending(t *testing.T) {
+// As Spark 4's allocator: the next batch waits until the pods of the last
+// one are in the snapshot (not for their executors to register), and
+// comes at most a batch at a time.
+func TestAllocatorWaitsForItsLastBatchToBeSeen(t *testing.T) {
 	var mu sync.Mutex
-	reg := map[string]bool{}
-	m, cs, _ := manager(t, 7, 5, 10, reg, &mu)
+	m, cs, _ := manager(t, 12, 5, 10, map[string]bool{}, &mu)
 	ctx := context.Background()
-	m.allocate(ctx)
+	round(ctx, m)
 	if got := len(podNames(t, cs)); got != 5 {
 		t.Fatalf("first round created %d pods, want a batch of 5", got)
 	}
-	m.allocate(ctx) // none registered: five are pending, no room
+	round(ctx, m) // none seen yet: no new batch
 	if got := len(podNames(t, cs)); got != 5 {
-		t.Fatalf("second round with 5 pending: %d pods, want still 5", got)
+		t.Fatalf("second round with 5 pods not seen: %d pods, want still 5", got)
 	}
-	mu.Lock()
-	reg["1"], reg["2"], reg["3"] = true, true, true
-	mu.Unlock()
-	m.allocate(ctx) // 2 pending, 3 room, but only 2 more wanted
-	if got := len(podNames(t, cs)); got != 7 {
-		t.Fatalf("after 3 registered: %d pods, want 7", got)
+	see(m, corev1.PodPending, "1", "2", "3", "4")
+	round(ctx, m) // one still unseen
+	if got := len(podNames(t, cs)); got != 5 {
+		t.Fatalf("with one pod not seen: %d pods, want still 5", got)
 	}
-	m.allocate(ctx)
-	if got := m.Created(); got != 7 {
-		t.Fatalf("created %d, want 7 (target reached)", got)
+	see(m, corev1.PodPending, "5")
+	round(ctx, m) // all seen, none registered: the next batch
+	if got := len(podNames(t, cs)); got != 10 {
+		t.Fatalf("after the first batch was seen (Pending, none registered): %d pods, want 10", got)
+	}
+	see(m, corev1.PodRunning, "6", "7", "8", "9", "10")
+	round(ctx, m) // 2 more wanted
+	round(ctx, m)
+	if got := m.Created(); got != 12 {
+		t.Fatalf("created %d, want 12 (target reached)", got)
 	}
 }
 
@@ -205,6 +212,7 @@ func TestDeletedPodsAndCleanExitsAreNotFailures(t *testing.T) {
 			// the application if these counted.
 			var mu sync.Mutex
 			m, cs, exits := manager(t, 3, 5, 6, map[string]bool{}, &mu)
+			informer(m, cs)
 			var fatal error
 			m.opts.OnFatal = func(err error) { fatal = err }
 			ctx := context.Background()
@@ -309,19 +317,20 @@ func TestRetiredExecutorsAreNeitherReportedNorReplaced(t *testing.T) {
 
 func TestRetiringExecutorsDoNotCountAsAlive(t *testing.T) {
 	var mu sync.Mutex
-	m, _, _ := manager(t, 3, 5, 6, map[string]bool{"1": true, "2": true, "3": true}, &mu)
+	m, cs, _ := manager(t, 3, 5, 6, map[string]bool{"1": true, "2": true, "3": true}, &mu)
+	informer(m, cs)
 	ctx := context.Background()
-	m.allocate(ctx)
+	round(ctx, m)
 	if err := m.Delete(ctx, []string{"1"}, nil, true); err != nil {
 		t.Fatal(err)
 	}
-	m.allocate(ctx)
+	round(ctx, m)
 	if got := m.Created(); got != 3 {
 		t.Fatalf("created %d after a decommission, want still 3", got)
 	}
 	// The driver wants 3 again while executor 1 is still on its way out.
 	m.SetTarget(3)
-	m.allocate(ctx)
+	round(ctx, m)
 	if got := m.Created(); got != 4 {
 		t.Fatalf("created %d with the target back at 3 and one executor retiring, want 4", got)
 	}
