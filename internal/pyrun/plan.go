@@ -117,15 +117,17 @@ func persisted(d *spark.Dataset[[]byte], level int) *spark.Dataset[[]byte] {
 func buildSource(p *spark.Plan, s Spec) *spark.Dataset[[]byte] {
 	switch s.Kind {
 	case kindParallelize:
-		if len(s.Blobs) == 0 {
-			return spark.Parallelize(p, [][]byte{emptyBatch}, 1)
+		blobs := s.Blobs
+		if len(blobs) == 0 {
+			blobs = [][]byte{emptyBatch}
 		}
-		return persisted(spark.Parallelize(p, s.Blobs, len(s.Blobs)), s.Level)
+		return persisted(spark.Parallelize(p, blobs, len(blobs)), s.Level)
 	case kindTextFile:
 		lines := spark.TextFile(p, s.Path, s.MinPartitions)
 		return persisted(spark.MapPartitions(lines, packLines), s.Level)
 	}
-	return spark.Parallelize[[]byte](p, nil, -1) // an invalid dataset: see check
+	// The gateway checks kinds before it calls: this is an invalid dataset.
+	return spark.Parallelize[[]byte](p, nil, -1)
 }
 
 // emptyBatch is pickle.dumps([]).
