@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -144,6 +145,7 @@ func DriverConfig(conf *config.Conf) (*rest.Config, error) {
 		// to delete: through the API server every pod reaches.
 		cfg.Host = "https://kubernetes.default.svc"
 	}
+	inClusterAddress(cfg)
 	ca := conf.String(mountedPrefix + "caCertFile")
 	if ca == "" {
 		ca = serviceAccountDir + "/ca.crt"
@@ -170,6 +172,25 @@ func DriverConfig(conf *config.Conf) (*rest.Config, error) {
 	withRetries(cfg, conf, "spark.kubernetes.driver.")
 	WithoutRateLimit(cfg)
 	return cfg, nil
+}
+
+// inClusterAddress replaces the API server's in-cluster name
+// (https://kubernetes.default.svc, the default of
+// spark.kubernetes.driver.master) with the address the kubelet gives every
+// pod (KUBERNETES_SERVICE_HOST and _PORT), as client-go's in-cluster
+// configuration does; the certificate is still checked against the name.
+// Found when tried: on a loaded node the cluster's DNS timed out for longer
+// than the retries' 30 s and a driver failed before its first request.
+func inClusterAddress(cfg *rest.Config) {
+	host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
+	if host == "" || port == "" {
+		return
+	}
+	switch strings.TrimSuffix(cfg.Host, "/") {
+	case "https://kubernetes.default.svc", "https://kubernetes.default.svc:443":
+		cfg.Host = "https://" + net.JoinHostPort(host, port)
+		cfg.TLSClientConfig.ServerName = "kubernetes.default.svc"
+	}
 }
 
 // WithoutRateLimit turns off client-go's client-side rate limit (5

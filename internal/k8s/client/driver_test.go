@@ -72,3 +72,46 @@ func TestSubmissionClientHasNoRateLimit(t *testing.T) {
 		t.Fatalf("submit's client has a rate limiter (QPS %v)", rl.QPS())
 	}
 }
+
+// In a pod, the default in-cluster name is reached at the address the
+// kubelet gives (no DNS lookup), the certificate still checked against the
+// name; another master is left alone.
+func TestDriverReachesTheDefaultMasterWithoutDNS(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.crt")
+	token := filepath.Join(dir, "token")
+	for _, f := range []string{ca, token} {
+		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+	t.Setenv("KUBERNETES_SERVICE_PORT", "443")
+	for master, want := range map[string][2]string{
+		"":                                   {"https://10.96.0.1:443", "kubernetes.default.svc"},
+		"https://kubernetes.default.svc:443": {"https://10.96.0.1:443", "kubernetes.default.svc"},
+		"https://api.example.internal:6443":  {"https://api.example.internal:6443", ""},
+	} {
+		conf := config.New()
+		for k, v := range map[string]string{
+			"spark.kubernetes.authenticate.driver.mounted.caCertFile":     ca,
+			"spark.kubernetes.authenticate.driver.mounted.oauthTokenFile": token,
+		} {
+			if err := conf.Set(k, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if master != "" {
+			if err := conf.Set("spark.kubernetes.driver.master", master); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cfg, err := DriverConfig(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Host != want[0] || cfg.TLSClientConfig.ServerName != want[1] {
+			t.Errorf("master %q: host %q, server name %q; want %q, %q", master, cfg.Host, cfg.TLSClientConfig.ServerName, want[0], want[1])
+		}
+	}
+}
