@@ -35,7 +35,6 @@ const (
 	niTaskCPUs        = "tasks that take more than one slot: every task takes one"
 	niSplitBySize     = "splitting input files by size: TextFile splits them by its minPartitions argument"
 	niStorageFraction = "evicting cached blocks for execution: cached blocks are never evicted for it, tasks spill sooner instead"
-	niPySpark         = "PySpark applications: gospark runs Go applications only"
 	niForkTests       = "the fork's integration-test settings: gospark's end-to-end tests (make e2e) take the cluster from KUBECONFIG and build their own images"
 	niKeyStores       = "Java key stores: the resource staging server takes a PEM key and certificate (keyPem, serverCertPem)"
 	niTrustStores     = "Java trust stores: give a PEM certificate with clientCertPem or internal.clientCertPem"
