@@ -85,7 +85,36 @@ def run_task(inp, out, header):
         pass
 
 
+def _profiled(run):
+    """GOSPARK_PY_PROFILE=<dir> (a developer's switch): each task's wall and
+    CPU time go to stderr and its cProfile statistics to <dir>."""
+    pdir = os.environ.get("GOSPARK_PY_PROFILE")
+    if not pdir:
+        return run
+    import cProfile
+    import time
+
+    def profiled(inp, out, header):
+        t, c = time.perf_counter(), time.process_time()
+        prof = cProfile.Profile() if os.environ.get("GOSPARK_PY_CPROFILE") else None
+        try:
+            if prof:
+                prof.runcall(run, inp, out, header)
+            else:
+                run(inp, out, header)
+        finally:
+            print("gospark-py-profile: pid %d stage %s split %s in %s out %s: %.3f s wall, %.3f s cpu" % (
+                os.getpid(), header["stage"], header["split"], header["in"], header["out"],
+                time.perf_counter() - t, time.process_time() - c), file=sys.stderr, flush=True)
+            if prof:
+                os.makedirs(pdir, exist_ok=True)
+                prof.dump_stats(os.path.join(pdir, "stage%s-split%s-%d.prof" % (
+                    header["stage"], header["split"], os.getpid())))
+    return profiled
+
+
 def main():
+    run = _profiled(run_task)
     inp = sys.stdin.buffer
     out = os.fdopen(os.dup(1), "wb", buffering=1 << 16)
     os.dup2(2, 1)  # print() in tasks goes to the executor's log
@@ -96,7 +125,7 @@ def main():
         except EOFError:
             return 0
         try:
-            run_task(inp, out, header)
+            run(inp, out, header)
         except BaseException:
             try:
                 write_marker(out, PYTHON_ERROR)
