@@ -312,7 +312,7 @@ class RDD:
         return locally.partitionBy(numPartitions, partitionFunc).mapPartitions(mergeAll, True)
 
     def reduceByKey(self, func, numPartitions=None, partitionFunc=portable_hash):
-        return self.combineByKey(lambda x: x, func, func, numPartitions, partitionFunc)
+        return self.combineByKey(shuffle.identity, func, func, numPartitions, partitionFunc)
 
     def foldByKey(self, zeroValue, func, numPartitions=None, partitionFunc=portable_hash):
         import copy

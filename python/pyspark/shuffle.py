@@ -1,5 +1,6 @@
 """Aggregation in Python workers, within spark.python.worker.memory."""
 import itertools
+import operator
 import os
 
 # Bytes a worker may use while aggregating (spark.python.worker.memory; the
@@ -31,6 +32,11 @@ CHECK_EVERY = 10000
 _none = object()
 
 
+def identity(x):
+    """The combiner of reduceByKey's first value (combine_values knows it)."""
+    return x
+
+
 def combine_values(agg, iterator, limit=None):
     """Combines (key, value) pairs per key; yields (key, combiner) pairs.
     When the worker's memory passes the limit, what is combined so far is
@@ -40,10 +46,19 @@ def combine_values(agg, iterator, limit=None):
     d = {}
     create, merge = agg.createCombiner, agg.mergeValue
     it = iter(iterator)
+    add = merge is operator.add
     while True:
         k = _none
-        for k, v in itertools.islice(it, CHECK_EVERY):
-            d[k] = merge(d[k], v) if k in d else create(v)
+        # The loops of the common cases call no function per record.
+        if add and create is identity:  # reduceByKey(add)
+            for k, v in itertools.islice(it, CHECK_EVERY):
+                d[k] = d[k] + v if k in d else v
+        elif add:
+            for k, v in itertools.islice(it, CHECK_EVERY):
+                d[k] = d[k] + v if k in d else create(v)
+        else:
+            for k, v in itertools.islice(it, CHECK_EVERY):
+                d[k] = merge(d[k], v) if k in d else create(v)
         if k is _none:
             break
         if limit and get_used_memory() > limit:
