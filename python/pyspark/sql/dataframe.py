@@ -36,9 +36,9 @@ class DataFrameReader:
 
     def text(self, paths, wholetext=False, lineSep=None):
         """Rows with one column, value: the lines of the text files."""
-        from pyspark.sql.types import _value_row
+        from pyspark.sql.types import _text_rows
         if wholetext or lineSep is not None:
             raise NotImplementedError("read.text: wholetext and lineSep are not supported by gospark")
         if isinstance(paths, (list, tuple)):
             paths = ",".join(paths)
-        return DataFrame(self._spark.sparkContext.textFile(paths).map(_value_row), ["value"])
+        return DataFrame(self._spark.sparkContext.textFile(paths).mapPartitions(_text_rows), ["value"])

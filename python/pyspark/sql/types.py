@@ -1,4 +1,5 @@
 """Row: a tuple whose fields also have names."""
+import itertools
 
 
 class Row(tuple):
@@ -56,6 +57,20 @@ class _TextRow(Row):
     def value(self):
         return tuple.__getitem__(self, 0)
 
+    def __getitem__(self, item, _get=tuple.__getitem__):
+        # row[0], the usual way, costs one call; row["value"] works too.
+        try:
+            return _get(self, item)
+        except TypeError:
+            if item == "value":
+                return _get(self, 0)
+            raise KeyError(item) from None
+
 
 def _value_row(line):
     return tuple.__new__(_TextRow, (line,))
+
+
+def _text_rows(lines, _new=tuple.__new__, _repeat=itertools.repeat):
+    """The rows of lines, made in C: tuple.__new__(_TextRow, (line,)) each."""
+    return map(_new, _repeat(_TextRow), zip(lines))
