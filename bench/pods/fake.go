@@ -274,13 +274,12 @@ func fakeRun(ctx context.Context, o options, cs kubernetes.Interface, self strin
 	row.created, row.failures = res.Created, res.Failures
 	row.stop, row.gone = res.StopSecond, goneAt.Sub(start).Seconds()-row.toAll
 	fmt.Printf("batch %d: %.1f pods/s, all Running in %.2fs, requests %v, %d watch events\n", b, row.pace, row.toAll, res.Requests, w.events)
-	// What the allocator may create: the total, at most the batch size
-	// not registered (Running here), maxPendingPods not Running.
+	// What the allocator may create: the total, and maxPendingPods not
+	// Running. The batch size bounds each round, not the pods pending: as
+	// in Spark 4, a round waits only for the last round's pods to be seen.
 	switch {
 	case w.maxExist > o.pods || res.Created > o.pods:
 		return row, fmt.Errorf("the allocator exceeded the total: %d pods at once, %d created, %d asked for", w.maxExist, res.Created, o.pods)
-	case w.maxNotRun > b:
-		return row, fmt.Errorf("the allocator exceeded the batch size: %d pods not Running at once, batch size %d", w.maxNotRun, b)
 	case o.maxPending > 0 && w.maxNotRun > o.maxPending:
 		return row, fmt.Errorf("the allocator exceeded spark.kubernetes.allocation.maxPendingPods: %d pods not Running at once, %d allowed", w.maxNotRun, o.maxPending)
 	case res.Failures > 0:
