@@ -280,8 +280,14 @@ class RDD:
             c = 0
             while True:
                 k = _none
-                for k, v in itertools.islice(it, shuffle.CHECK_EVERY):
-                    buckets[partitionFunc(k) % numPartitions].append((k, v))
+                if partitionFunc is portable_hash:
+                    # portable_hash of a str is hash(): no call for str keys.
+                    for k, v in itertools.islice(it, shuffle.CHECK_EVERY):
+                        h = hash(k) if k.__class__ is str else portable_hash(k)
+                        buckets[h % numPartitions].append((k, v))
+                else:
+                    for k, v in itertools.islice(it, shuffle.CHECK_EVERY):
+                        buckets[partitionFunc(k) % numPartitions].append((k, v))
                 if k is _none:
                     break
                 c += shuffle.CHECK_EVERY

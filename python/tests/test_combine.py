@@ -45,6 +45,24 @@ class CombineTest(unittest.TestCase):
             list(shuffle.combine_values(agg, iter([("a", 1), ("b", 1, 2)]), limit=0))
 
 
+class PartitionByTest(unittest.TestCase):
+    def test_buckets_follow_portable_hash(self):
+        from pyspark.rdd import SourceRDD, portable_hash
+
+        class Name(str):
+            def __hash__(self):
+                return 7
+
+        keys = ["a", "bb", "", Name("a"), None, 3, -4, ("x", 1), 2.5] * 5
+        pairs = [(k, i) for i, k in enumerate(keys)]
+        shuffled = SourceRDD(None, "parallelize").partitionBy(3)
+        by_index = lambda t: t[1][1]  # noqa: E731 (the keys do not compare)
+        got = sorted(((p, kv) for p, items in shuffled.prev.func(0, iter(pairs)) for kv in items), key=by_index)
+        want = [(portable_hash(k) % 3, (k, v)) for k, v in pairs]
+        self.assertEqual(got, want)
+        self.assertIn((7 % 3, (Name("a"), 3)), got)
+
+
 class TextRowsTest(unittest.TestCase):
     def test_rows(self):
         rows = list(_text_rows(iter(["x y", "", "z"])))
