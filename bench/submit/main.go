@@ -66,6 +66,10 @@ type options struct {
 	keep           bool
 	deleteDone     bool
 	leakWait       time.Duration
+	// fakeNodes: the drivers go to hack/fakenodes' nodes (template: the
+	// pod template file that tolerates their taint).
+	fakeNodes bool
+	template  string
 	// child: this process is api mode's submitter, in namespace ns.
 	child  bool
 	ns     string
@@ -88,6 +92,8 @@ func main() {
 	flag.DurationVar(&o.leakWait, "leak-wait", 3*time.Minute, "how long the driver pods' objects may take to go once deleted (terminating pods on a busy node take a while)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the namespace at the end")
 	flag.BoolVar(&o.deleteDone, "delete-succeeded", true, "delete each driver pod once it has succeeded, as an operator would (the node's pod limit counts the rest)")
+	flag.BoolVar(&o.fakeNodes, "fake-nodes", false, "place the drivers on hack/fakenodes' nodes (go run ./hack/cluster fake-nodes N), where they never run: the API server's acceptance measured without the node starting the drivers beside it (none completes)")
+	flag.StringVar(&o.template, "template", "", "internal: the drivers' pod template (with -child)")
 	flag.BoolVar(&o.child, "child", false, "internal: api mode's submitter process")
 	flag.StringVar(&o.ns, "ns", "", "internal: the namespace (with -child)")
 	flag.StringVar(&o.server, "server", "", "internal: the API server (with -child)")
@@ -109,7 +115,14 @@ func main() {
 
 // props are the submission's properties, shared by both modes.
 func props(o options, name string) [][2]string {
-	return [][2]string{
+	var fake [][2]string
+	if o.template != "" {
+		fake = [][2]string{
+			{"spark.kubernetes.node.selector.type", "gospark-fake"},
+			{"spark.kubernetes.driver.podTemplateFile", o.template},
+		}
+	}
+	return append(fake, [][2]string{
 		{"spark.master", "k8s://" + o.server},
 		{"spark.submit.deployMode", "cluster"},
 		{"spark.kubernetes.namespace", o.ns},
@@ -120,8 +133,21 @@ func props(o options, name string) [][2]string {
 		{"spark.driver.memory", "32m"},
 		{"spark.driver.memoryOverhead", "32m"},
 		{"spark.kubernetes.submission.waitAppCompletion", "false"},
-	}
+	}...)
 }
+
+// fakeTemplate is the drivers' pod template with -fake-nodes: it tolerates
+// the fake nodes' taint (their label is selected through
+// spark.kubernetes.node.selector.type).
+const fakeTemplate = `apiVersion: v1
+kind: Pod
+spec:
+  tolerations:
+  - key: gospark.dev/fake-node
+    operator: Equal
+    value: "true"
+    effect: NoSchedule
+`
 
 const primary = "local:///opt/gospark/examples/sparkpi"
 
@@ -152,6 +178,18 @@ func run(ctx context.Context, o options) error {
 		}
 	} else if bin, err = os.Executable(); err != nil {
 		return err
+	}
+
+	if o.fakeNodes {
+		dir, err := os.MkdirTemp("", "bench-submit")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		o.template = filepath.Join(dir, "driver.yaml")
+		if err := os.WriteFile(o.template, []byte(fakeTemplate), 0o644); err != nil {
+			return err
+		}
 	}
 
 	o.ns = fmt.Sprintf("bench-submit-%x", time.Now().UnixMilli())
@@ -315,7 +353,7 @@ func cliSubmissions(ctx context.Context, o options, bin string) (submitResult, e
 // result lines.
 func apiSubmissions(ctx context.Context, o options, self string) (submitResult, error) {
 	args := []string{"-child", "-n", fmt.Sprint(o.n), "-parallel", fmt.Sprint(o.parallel), "-ns", o.ns, "-server", o.server,
-		"-image", o.image, "-qps", fmt.Sprint(o.qps), "-burst", fmt.Sprint(o.burst)}
+		"-image", o.image, "-qps", fmt.Sprint(o.qps), "-burst", fmt.Sprint(o.burst), "-template", o.template}
 	if o.cpuprofile != "" {
 		args = append(args, "-cpuprofile", o.cpuprofile)
 	}

@@ -52,8 +52,9 @@ import (
 //     spark.kubernetes.*.limit.cores when set, else the template's.
 //
 // A template that cannot be read, is not a Pod (YAML or JSON; kind Pod;
-// no unknown fields), has no containers, or lacks the named container
-// fails naming the property and the file. The driver's template is read
+// no unknown fields) or lacks the named container fails naming the
+// property and the file. A template with no container (one that only sets
+// tolerations, say) gets an empty main container, as in Spark. The driver's template is read
 // at submit. The executors' is checked at submit too and reaches the
 // driver pod in a ConfigMap (<prefix>-podspec-conf-map) mounted at
 // PodTemplateDir; the driver's configuration points
@@ -128,9 +129,6 @@ func parseTemplate(b []byte) (*corev1.Pod, error) {
 	if p.Kind != "Pod" || (p.APIVersion != "" && p.APIVersion != "v1") {
 		return nil, fmt.Errorf("want a Pod (apiVersion: v1, kind: Pod), got apiVersion %q, kind %q", p.APIVersion, p.Kind)
 	}
-	if len(p.Spec.Containers) == 0 {
-		return nil, fmt.Errorf("the pod template has no containers: it needs the one that runs Spark")
-	}
 	return &p, nil
 }
 
@@ -161,6 +159,9 @@ func fromTemplate(in *Input, name string) (*corev1.Pod, error) {
 		}
 	}
 	p := t.DeepCopy()
+	if len(p.Spec.Containers) == 0 {
+		p.Spec.Containers = []corev1.Container{{}}
+	}
 	i, err := templateContainer(p, in.Conf.String(prop(in, "spark.kubernetes.%s.podTemplateContainerName")))
 	if err != nil {
 		prop, file := templateFile(in.Conf, in.Role)

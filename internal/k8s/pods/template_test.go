@@ -206,13 +206,28 @@ func TestTemplateFirstContainer(t *testing.T) {
 	}
 }
 
+// A template with no container (tolerations only) gets gospark's main
+// container, as Spark gives it an empty one.
+func TestTemplateWithoutContainers(t *testing.T) {
+	file := writeTemplate(t, "kind: Pod\napiVersion: v1\nspec:\n  tolerations: [{key: k, operator: Exists}]\n")
+	for _, role := range []Role{Driver, Executor} {
+		p, err := Build(Input{Conf: conf(t, "spark.kubernetes.container.image", "img", "spark.kubernetes."+string(role)+".podTemplateFile", file),
+			Role: role, AppID: "a", Name: "p", ExecutorID: "1", Command: []string{"/app"}})
+		if err != nil {
+			t.Fatalf("%s: %v", role, err)
+		}
+		if len(p.Spec.Containers) != 1 || p.Spec.Containers[0].Image != "img" || len(p.Spec.Tolerations) != 1 {
+			t.Errorf("%s: containers %+v, tolerations %v; want gospark's container and the template's toleration", role, p.Spec.Containers, p.Spec.Tolerations)
+		}
+	}
+}
+
 func TestBadTemplatesFailNamingPropertyAndFile(t *testing.T) {
 	for _, tc := range []struct{ name, text, container, want string }{
 		{"not yaml", "{{{", "", "not a valid Pod"},
 		{"a deployment", "apiVersion: apps/v1\nkind: Deployment\nspec: {}\n", "", `kind "Deployment"`},
 		{"no kind", "spec:\n  containers: [{name: a}]\n", "", "want a Pod"},
 		{"unknown field", "kind: Pod\nspec:\n  containers: [{name: a}]\n  tolerashuns: []\n", "", "tolerashuns"},
-		{"no containers", "kind: Pod\nspec:\n  containers: []\n", "", "no containers"},
 		{"empty", "", "", "empty"},
 		{"missing container", "kind: Pod\nspec:\n  containers: [{name: a}, {name: b}]\n", "spark", `no container "spark"`},
 	} {
