@@ -65,10 +65,10 @@ type Driver struct {
 	done chan struct{}
 	wg   sync.WaitGroup
 
-	mu      sync.Mutex
-	blocks  map[storage.BlockID]map[string]bool // cached partition -> executors
-	execs   map[string]*remoteExec
-	order   []string // executor ids in registration order
+	mu     sync.Mutex
+	blocks map[storage.BlockID]map[string]bool // cached partition -> executors
+	execs  map[string]*remoteExec
+	order  []string // executor ids in registration order
 	// version changes with the executors that take tasks (registered,
 	// leaving, lost), under mu: see scheduler.Versioned.
 	version uint64

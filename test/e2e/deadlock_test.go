@@ -75,7 +75,7 @@ func TestDeadlockUnschedulableExecutorsAreReportedAndEndTheApplication(t *testin
 	}
 	t.Logf("--status while pending:\n%s", st)
 	if !regexp.MustCompile(`\t executor pods: 2 \(0 running\)\n`).MatchString(st) ||
-		!regexp.MustCompile(`  2 unschedulable: \d+/\d+ nodes are available: .*` + why + `.* \(executors \d+, \d+\)`).MatchString(st) {
+		!regexp.MustCompile(`  2 unschedulable: \d+/\d+ nodes are available: .*`+why+`.* \(executors \d+, \d+\)`).MatchString(st) {
 		t.Errorf("--status does not list the 2 executor pods, none running, unschedulable with the scheduler's reason")
 	}
 	s.waitForLog(t, r, "executor pods cannot be scheduled", time.Minute)
