@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/gospark/gospark/bench/internal/benchk8s"
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/k8s/client"
 	"github.com/gospark/gospark/internal/k8s/executors"
@@ -184,7 +185,7 @@ func fakeRun(ctx context.Context, o options, cs kubernetes.Interface, self strin
 	row := fakeRow{batch: b}
 	stamp := strconv.FormatInt(time.Now().UnixMilli(), 36)
 	ns, app := "bench-pods-"+stamp, "spark-bench-"+stamp
-	if err := makeNamespace(ctx, cs, ns, false); err != nil {
+	if err := benchk8s.MakeNamespace(ctx, cs, ns, false); err != nil {
 		return row, err
 	}
 	abort := func(err error) (fakeRow, error) { // before the allocator ran

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/gospark/gospark/bench/internal/benchk8s"
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/k8s/launch"
 )
@@ -29,7 +30,7 @@ func node(ctx context.Context, o options) error {
 	}
 	fmt.Printf("$ %s\n", commandLine())
 	ns := "bench-pods-" + strconv.FormatInt(time.Now().UnixMilli(), 36)
-	if err := makeNamespace(ctx, cs, ns, true); err != nil {
+	if err := benchk8s.MakeNamespace(ctx, cs, ns, true); err != nil {
 		return err
 	}
 	submitted := false

@@ -39,14 +39,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/gospark/gospark/bench/internal/benchk8s"
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/k8s/client"
 	"github.com/gospark/gospark/internal/k8s/launch"
@@ -193,7 +192,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	o.ns = fmt.Sprintf("bench-submit-%x", time.Now().UnixMilli())
-	if err := makeNamespace(ctx, cs, o.ns); err != nil {
+	if err := benchk8s.MakeNamespace(ctx, cs, o.ns, true); err != nil {
 		return err
 	}
 	if !o.keep {
@@ -275,36 +274,6 @@ func gosparkBinary(ctx context.Context, given string) (string, error) {
 		return "", fmt.Errorf("building gospark: %w", err)
 	}
 	return bin, nil
-}
-
-// makeNamespace creates the namespace with the edit role for its default
-// service account (the driver's), as the e2e tests do, and waits for that
-// service account.
-func makeNamespace(ctx context.Context, cs kubernetes.Interface, ns string) error {
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("creating namespace: %w", err)
-	}
-	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "spark-edit"},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "edit"},
-		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "default", Namespace: ns}}}
-	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("creating role binding: %w", err)
-	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		_, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
-		if err == nil {
-			return nil
-		}
-		if !apierrors.IsNotFound(err) || time.Now().After(deadline) {
-			return fmt.Errorf("default service account of %s: %w", ns, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 // cliSubmissions runs a gospark submit process per application, parallel
