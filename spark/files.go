@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gospark/gospark/internal/download"
 )
 
 // filesDirName is the directory, under the application's local directory,
@@ -53,7 +54,7 @@ func addFiles(ctx context.Context, list, dir string) error {
 		seen[name] = f
 		fetch := copyFile
 		if remote {
-			fetch = func(from, to string) error { return download(ctx, from, to) }
+			fetch = func(from, to string) error { return download.File(ctx, from, to) }
 			path = f
 		}
 		if err := fetch(path, filepath.Join(dir, name)); err != nil {
@@ -61,41 +62,6 @@ func addFiles(ctx context.Context, list, dir string) error {
 		}
 	}
 	return nil
-}
-
-// download writes the body of a GET of url to the file to; a failure
-// leaves no file.
-func download(ctx context.Context, url, to string) (err error) {
-	defer func() {
-		if err != nil {
-			os.Remove(to)
-			err = fmt.Errorf("downloading %s: %w", url, err)
-		}
-	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("server answered %s", resp.Status)
-	}
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	n, err := io.Copy(out, resp.Body)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
-		err = fmt.Errorf("got %d bytes of %d", n, resp.ContentLength)
-	}
-	return err
 }
 
 func copyFile(from, to string) error {

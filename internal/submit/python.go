@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/deps"
+	"github.com/gospark/gospark/internal/download"
 	"github.com/gospark/gospark/internal/image"
 )
 
@@ -161,7 +161,7 @@ func (s *Submission) pythonCommand(ctx context.Context, dir string, stderr io.Wr
 				return "", err
 			}
 			to := filepath.Join(sub, path.Base(u.Path))
-			if err := download(ctx, p, to); err != nil {
+			if err := download.File(ctx, p, to); err != nil {
 				return "", fmt.Errorf("%s: %w", what, err)
 			}
 			return to, nil
@@ -221,35 +221,4 @@ func (s *Submission) findPython(ctx context.Context, dir string, stderr io.Write
 			s.Args.Primary, PythonBinary, strings.Join(tried, " and "), image.ModulePath, PythonBinary, err)
 	}
 	return bin, nil
-}
-
-// download writes the body of a GET of url to the file to.
-func download(ctx context.Context, url, to string) (err error) {
-	defer func() {
-		if err != nil {
-			os.Remove(to)
-			err = fmt.Errorf("downloading %s: %w", url, err)
-		}
-	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("server answered %s", resp.Status)
-	}
-	f, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
