@@ -383,44 +383,16 @@ class RDD:
         return vs.union(ws).groupByKey(numPartitions).flatMapValues(lambda x: dispatch(iter(x)))
 
     def join(self, other, numPartitions=None):
-        def dispatch(seq):
-            vbuf, wbuf = [], []
-            for n, v in seq:
-                (vbuf if n == 1 else wbuf).append(v)
-            return ((v, w) for v in vbuf for w in wbuf)
-        return self._join(other, numPartitions, dispatch)
+        return self._join(other, numPartitions, _pairs(False, False))
 
     def leftOuterJoin(self, other, numPartitions=None):
-        def dispatch(seq):
-            vbuf, wbuf = [], []
-            for n, v in seq:
-                (vbuf if n == 1 else wbuf).append(v)
-            if not wbuf:
-                wbuf.append(None)
-            return ((v, w) for v in vbuf for w in wbuf)
-        return self._join(other, numPartitions, dispatch)
+        return self._join(other, numPartitions, _pairs(False, True))
 
     def rightOuterJoin(self, other, numPartitions=None):
-        def dispatch(seq):
-            vbuf, wbuf = [], []
-            for n, v in seq:
-                (vbuf if n == 1 else wbuf).append(v)
-            if not vbuf:
-                vbuf.append(None)
-            return ((v, w) for v in vbuf for w in wbuf)
-        return self._join(other, numPartitions, dispatch)
+        return self._join(other, numPartitions, _pairs(True, False))
 
     def fullOuterJoin(self, other, numPartitions=None):
-        def dispatch(seq):
-            vbuf, wbuf = [], []
-            for n, v in seq:
-                (vbuf if n == 1 else wbuf).append(v)
-            if not vbuf:
-                vbuf.append(None)
-            if not wbuf:
-                wbuf.append(None)
-            return ((v, w) for v in vbuf for w in wbuf)
-        return self._join(other, numPartitions, dispatch)
+        return self._join(other, numPartitions, _pairs(True, True))
 
     # ---- actions ---------------------------------------------------------
 
@@ -657,3 +629,19 @@ class CoalescedRDD(RDD):
 
     def _node(self):
         return {"kind": "coalesce", "partitions": self.numPartitions}, []
+
+
+def _pairs(keep_right, keep_left):
+    """The pairs of a key's tagged values (1: this RDD's, 2: the other's),
+    as a join emits them; keep_left keeps this RDD's values that have no
+    match (paired with None), keep_right the other's."""
+    def dispatch(seq):
+        vbuf, wbuf = [], []
+        for n, v in seq:
+            (vbuf if n == 1 else wbuf).append(v)
+        if keep_right and not vbuf:
+            vbuf.append(None)
+        if keep_left and not wbuf:
+            wbuf.append(None)
+        return ((v, w) for v in vbuf for w in wbuf)
+    return dispatch

@@ -60,6 +60,10 @@ check("join", sorted(left.join(right).collect()),
       sorted([(2, ("b", "x")), (2, ("c", "x")), (4, ("d", "z")), (4, ("d", "w"))]))
 check("leftOuterJoin", sorted(left.leftOuterJoin(right).collect()),
       sorted([(1, ("a", None)), (2, ("b", "x")), (2, ("c", "x")), (4, ("d", "z")), (4, ("d", "w"))]))
+check("rightOuterJoin", sorted(left.rightOuterJoin(right).collect(), key=str),
+      sorted([(2, ("b", "x")), (2, ("c", "x")), (3, (None, "y")), (4, ("d", "z")), (4, ("d", "w"))], key=str))
+check("fullOuterJoin", sorted(left.fullOuterJoin(right).collect(), key=str),
+      sorted([(1, ("a", None)), (2, ("b", "x")), (2, ("c", "x")), (3, (None, "y")), (4, ("d", "z")), (4, ("d", "w"))], key=str))
 
 u = sc.parallelize([1, 2], 2).union(sc.parallelize([3], 1))
 check("union", u.collect(), [1, 2, 3])
