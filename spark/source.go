@@ -179,12 +179,80 @@ func textSplits(path string, minPartitions int) ([]textSplit, error) {
 	return splits, nil
 }
 
-// readLines pushes the lines that start in split. A split not at the start
-// of its file skips its first (partial) line; a split reads the line that
-// starts at its end, which the next split skips. The lines and the bytes
-// they take in the file (for a .gz file, the compressed bytes read) count
-// as the task's input, per batch.
+// TextFileBlocks reads the same lines as TextFile, each record a block of
+// whole lines joined by "\n" (no "\n" after the last): lines are added to
+// a block until it holds at least blockSize bytes, so a block is one line
+// or more, and a line longer than blockSize is a block of its own. For
+// consumers that split lines themselves (Python workers), it saves making
+// a string per line.
+func TextFileBlocks(p *Plan, path string, minPartitions, blockSize int) *Dataset[[]byte] {
+	if err := p.check(); err != nil {
+		return errDataset[[]byte](fmt.Errorf("TextFileBlocks: %w", err))
+	}
+	if minPartitions <= 0 {
+		minPartitions = min(p.parallelism, 2)
+	}
+	splits, err := textSplits(path, minPartitions)
+	if err != nil {
+		return errDataset[[]byte](fmt.Errorf("TextFile %s: %w", path, err))
+	}
+	if len(splits) == 0 {
+		return errDataset[[]byte](fmt.Errorf("TextFile: input path %s matches no files", path))
+	}
+	return newSource(p, "TextFile", len(splits), func(ctx context.Context, tc *task.Context, part int, out func([][]byte) error) error {
+		return readBlocks(ctx, splits[part], tc.M(), blockSize, out)
+	})
+}
+
+// readLines pushes the lines that start in split, in batches of strings.
 func readLines(ctx context.Context, s textSplit, m *task.Metrics, out func([]string) error) error {
+	batch := make([]string, 0, batchSize)
+	return scanLines(ctx, s, m, func(line []byte) bool {
+		batch = append(batch, string(line))
+		return len(batch) == batchSize
+	}, func() (int, error) {
+		n := len(batch)
+		if n == 0 {
+			return 0, nil
+		}
+		err := out(batch)
+		batch = batch[:0]
+		return n, err
+	})
+}
+
+// readBlocks pushes the lines that start in split, joined into blocks of
+// at least blockSize bytes (TextFileBlocks).
+func readBlocks(ctx context.Context, s textSplit, m *task.Metrics, blockSize int, out func([][]byte) error) error {
+	buf := make([]byte, 0, blockSize+blockSize/4)
+	lines := 0
+	return scanLines(ctx, s, m, func(line []byte) bool {
+		if lines > 0 {
+			buf = append(buf, '\n')
+		}
+		buf = append(buf, line...)
+		lines++
+		return len(buf) >= blockSize
+	}, func() (int, error) {
+		n := lines
+		if n == 0 {
+			return 0, nil
+		}
+		err := out([][]byte{bytes.Clone(buf)})
+		buf, lines = buf[:0], 0
+		return n, err
+	})
+}
+
+// scanLines hands add each line that starts in split, without its "\n"
+// and a "\r" before it, in a slice valid only during the call. A split not
+// at the start of its file skips its first (partial) line; a split reads
+// the line that starts at its end, which the next split skips. When add
+// reports true, and at the end, scanLines calls emit, which pushes what
+// add kept and returns how many lines that was: those lines and the bytes
+// they take in the file (for a .gz file, the compressed bytes read) count
+// as the task's input.
+func scanLines(ctx context.Context, s textSplit, m *task.Metrics, add func([]byte) bool, emit func() (int, error)) error {
 	f, err := os.Open(s.path)
 	if err != nil {
 		return fmt.Errorf("TextFile: %w", err)
@@ -217,7 +285,8 @@ func readLines(ctx context.Context, s textSplit, m *task.Metrics, out func([]str
 	// Bytes count from the first line this split reads, so that the
 	// splits of a file add up to its size.
 	base, counted := pos, int64(0)
-	count := func(records int) {
+	flush := func() error {
+		records, err := emit()
 		read := pos - base
 		if gzRead != nil {
 			read = gzRead.n
@@ -225,12 +294,8 @@ func readLines(ctx context.Context, s textSplit, m *task.Metrics, out func([]str
 		m.InputBytes.Add(read - counted)
 		counted = read
 		m.InputRecords.Add(int64(records))
+		return err
 	}
-	emit := func(batch []string) error {
-		count(len(batch))
-		return out(batch)
-	}
-	batch := make([]string, 0, batchSize)
 	var long []byte
 	for s.end < 0 || pos <= s.end {
 		line, err := br.ReadSlice('\n')
@@ -251,25 +316,19 @@ func readLines(ctx context.Context, s textSplit, m *task.Metrics, out func([]str
 		pos += int64(len(line))
 		line = bytes.TrimSuffix(line, []byte{'\n'})
 		line = bytes.TrimSuffix(line, []byte{'\r'})
-		batch = append(batch, string(line))
-		if len(batch) == batchSize {
+		if add(line) {
 			if cerr := ctx.Err(); cerr != nil {
 				return cerr
 			}
-			if err := emit(batch); err != nil {
+			if err := flush(); err != nil {
 				return err
 			}
-			batch = batch[:0]
 		}
 		if err == io.EOF {
 			break
 		}
 	}
-	if len(batch) > 0 {
-		return emit(batch)
-	}
-	count(0)
-	return nil
+	return flush()
 }
 
 // readCounter counts the bytes read through it.

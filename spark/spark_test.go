@@ -1,7 +1,9 @@
 package spark_test
 
 import (
+	"bytes"
 	"cmp"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -497,6 +499,71 @@ func testTextFileSplitsAndSave(t *testing.T, s *spark.Session) {
 	}
 	if _, err := spark.Count(ctx, textFn.Call(s, filepath.Join(dir, "missing*"), 0)); err == nil {
 		t.Fatal("TextFile of a path matching nothing did not fail")
+	}
+}
+
+var blocksFn = spark.Func3(func(p *spark.Plan, path string, minParts, size int) *spark.Dataset[[]byte] {
+	return spark.TextFileBlocks(p, path, minParts, size)
+})
+
+// TestTextFileBlocks: the blocks hold exactly TextFile's lines, in order,
+// whole, for any split of the file, a .gz file, empty lines, "\r\n" ends
+// and lines longer than a block.
+func TestTextFileBlocks(t *testing.T) {
+	s := newSession(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	var body strings.Builder
+	for i := range 3000 {
+		switch {
+		case i%11 == 0:
+			// an empty line
+		case i%500 == 7:
+			body.WriteString(strings.Repeat("long", 100))
+		default:
+			body.WriteString(strings.Repeat("y", i%23) + fmt.Sprint(i))
+		}
+		if i%4 == 0 {
+			body.WriteString("\r")
+		}
+		body.WriteString("\n")
+	}
+	body.WriteString("no newline at the end")
+	plain := filepath.Join(dir, "a.txt")
+	if err := os.WriteFile(plain, []byte(body.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(body.String()))
+	zw.Close()
+	if err := os.WriteFile(filepath.Join(dir, "b.txt.gz"), gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const size = 100
+	for _, path := range []string{plain, filepath.Join(dir, "b.txt.gz")} {
+		want, err := spark.Collect(ctx, textFn.Call(s, path, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, parts := range []int{1, 3, 16} {
+			blocks, err := spark.Collect(ctx, blocksFn.Call(s, path, parts, size))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, b := range blocks {
+				lines := strings.Split(string(b), "\n")
+				// A block is under size until its last line is added.
+				if head := len(b) - len(lines[len(lines)-1]); len(lines) > 1 && head > size {
+					t.Fatalf("%s, %d parts: a block of %d bytes before its last line, size %d", path, parts, head, size)
+				}
+				got = append(got, lines...)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s, %d parts: %d lines from the blocks, TextFile reads %d", path, parts, len(got), len(want))
+			}
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package pyrun
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"iter"
@@ -123,8 +122,7 @@ func buildSource(p *spark.Plan, s Spec) *spark.Dataset[[]byte] {
 		}
 		return persisted(spark.Parallelize(p, blobs, len(blobs)), s.Level)
 	case kindTextFile:
-		lines := spark.TextFile(p, s.Path, s.MinPartitions)
-		return persisted(spark.MapPartitions(lines, packLines), s.Level)
+		return persisted(spark.TextFileBlocks(p, s.Path, s.MinPartitions, lineFrameSize), s.Level)
 	}
 	// The gateway checks kinds before it calls: this is an invalid dataset.
 	return spark.Parallelize[[]byte](p, nil, -1)
@@ -133,30 +131,9 @@ func buildSource(p *spark.Plan, s Spec) *spark.Dataset[[]byte] {
 // emptyBatch is pickle.dumps([]).
 var emptyBatch = []byte("\x80\x04]\x94.")
 
-// lineFrameSize is the most bytes of text a frame of lines carries.
+// lineFrameSize is the size a frame of lines reaches (a frame is whole
+// lines: one longer line is a frame of its own).
 const lineFrameSize = 64 << 10
-
-// packLines turns text lines into frames of lines joined by "\n".
-func packLines(_ *spark.TaskContext, in iter.Seq[string], emit func([]byte)) error {
-	var buf bytes.Buffer
-	n := 0
-	for l := range in {
-		if n > 0 {
-			buf.WriteByte('\n')
-		}
-		buf.WriteString(l)
-		n++
-		if buf.Len() >= lineFrameSize {
-			emit(bytes.Clone(buf.Bytes()))
-			buf.Reset()
-			n = 0
-		}
-	}
-	if n > 0 {
-		emit(bytes.Clone(buf.Bytes()))
-	}
-	return nil
-}
 
 func buildUnary(p *spark.Plan, s Spec, parent *spark.Dataset[[]byte]) *spark.Dataset[[]byte] {
 	d := spark.Import(p, parent)
