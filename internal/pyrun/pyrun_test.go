@@ -6,6 +6,7 @@ package pyrun_test
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"fmt"
 	"math/rand/v2"
@@ -276,5 +277,67 @@ func TestPythonUnit(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "OK") {
 		t.Fatalf("python -m unittest:\n%s", out)
+	}
+}
+
+// TestWorkersEndWithTheDriver: when a local application ends, its Python
+// workers have exited and been reaped (none is left running or a zombie).
+func TestWorkersEndWithTheDriver(t *testing.T) {
+	dir := t.TempDir()
+	pids := filepath.Join(dir, "pids")
+	wrapper := filepath.Join(dir, "python")
+	script := fmt.Sprintf("#!/bin/sh\necho $$ >> %s\nexec %s \"$@\"\n", pids, python)
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := submit(t, "local[2]", "--conf", "spark.pyspark.python="+wrapper, example("pi.py"), "4")
+	mustSucceed(t, r)
+	data, err := os.ReadFile(pids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := strings.Fields(string(data))
+	if len(started) < 2 { // the driver program and at least one worker
+		t.Fatalf("%d Python processes started, want the driver and its workers", len(started))
+	}
+	for _, pid := range started {
+		if st, err := os.ReadFile(filepath.Join("/proc", pid, "stat")); err == nil {
+			t.Errorf("Python process %s is still there after the application ended: %s", pid, st)
+		}
+	}
+}
+
+// TestDriverOutputBeforeAJob: a line the driver program prints before an
+// action reaches gospark submit's output (a pipe here) while the job runs.
+func TestDriverOutputBeforeAJob(t *testing.T) {
+	gate := filepath.Join(t.TempDir(), "go")
+	cmd := exec.Command(filepath.Join(bin, "gospark"), "submit", "--master", "local[2]",
+		"--conf", "spark.local.dir="+t.TempDir(), filepath.Join("testdata", "flush.py"), gate)
+	cmd.Env = append(os.Environ(), "SPARK_CONF_DIR="+t.TempDir(), "PYSPARK_PYTHON="+python,
+		"PYSPARK_DRIVER_PYTHON=", "PYTHONUNBUFFERED=")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.HasPrefix(sc.Text(), "waiting for") {
+			if err := os.WriteFile(gate, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\nstdout: %q\nstderr:\n%s", err, lines, errb.String())
+	}
+	if want := []string{"waiting for " + gate, "released"}; !slices.Equal(lines, want) {
+		t.Fatalf("stdout %q, want %q (the first line held back until the job timed out)", lines, want)
 	}
 }

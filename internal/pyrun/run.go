@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/launch"
@@ -134,6 +135,8 @@ func runDriver(ctx context.Context, app string, args []string) (int, error) {
 			_ = cmd.Process.Signal(sig)
 		case err := <-waited:
 			stopErr := g.Close()
+			// The local executors' Python workers end with the driver.
+			proc.pool.close(5 * time.Second)
 			var ee *exec.ExitError
 			switch {
 			case errors.As(err, &ee):

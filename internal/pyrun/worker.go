@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gospark/gospark/spark"
 )
@@ -94,6 +95,32 @@ func (p *pool) put(python string, w *worker) {
 	p.mu.Lock()
 	p.idle[python] = append(p.idle[python], w)
 	p.mu.Unlock()
+}
+
+// close ends the idle workers: each exits at the end of its input, or is
+// killed after the grace period; close returns when all are reaped.
+func (p *pool) close(grace time.Duration) {
+	p.mu.Lock()
+	var ws []*worker
+	for py, idle := range p.idle {
+		ws = append(ws, idle...)
+		delete(p.idle, py)
+	}
+	p.mu.Unlock()
+	for _, w := range ws {
+		w.stdin.Close()
+	}
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	for _, w := range ws {
+		select {
+		case <-w.exited:
+		case <-deadline.C:
+			w.kill()
+			// The deadline has fired: kill the rest without waiting.
+			deadline.Reset(0)
+		}
+	}
 }
 
 func (p *pool) start(python string) (*worker, error) {
