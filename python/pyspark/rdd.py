@@ -71,6 +71,27 @@ _SHUFFLE_BATCH = 100000
 _none = object()
 
 
+# The most partitions _bucket_str_pairs takes a pass over its records for.
+_PASSES = 16
+_first = operator.itemgetter(0)
+
+
+def _bucket_str_pairs(chunk, n, buckets):
+    """Appends each (key, value) pair of chunk to buckets[hash(key) % n],
+    in C, when every record is a tuple of two with a str key (whose
+    portable_hash is hash()) and n is at most _PASSES; reports whether it
+    did."""
+    if n > _PASSES or set(map(type, chunk)) != {tuple} or set(map(len, chunk)) != {2}:
+        return False
+    keys = list(map(_first, chunk))
+    if set(map(type, keys)) != {str}:
+        return False
+    parts = list(map(operator.mod, map(hash, keys), itertools.repeat(n)))
+    for p in range(n):
+        buckets[p].extend(itertools.compress(chunk, map(operator.eq, parts, itertools.repeat(p))))
+    return True
+
+
 class RDD:
     _next_id = 0
 
@@ -281,15 +302,19 @@ class RDD:
             while True:
                 k = _none
                 if partitionFunc is portable_hash:
-                    # portable_hash of a str is hash(): no call for str keys.
-                    for k, v in itertools.islice(it, shuffle.CHECK_EVERY):
-                        h = hash(k) if k.__class__ is str else portable_hash(k)
-                        buckets[h % numPartitions].append((k, v))
+                    chunk = list(itertools.islice(it, shuffle.CHECK_EVERY))
+                    if not chunk:
+                        break
+                    if not _bucket_str_pairs(chunk, numPartitions, buckets):
+                        # portable_hash of a str is hash(): no call for str keys.
+                        for k, v in chunk:
+                            h = hash(k) if k.__class__ is str else portable_hash(k)
+                            buckets[h % numPartitions].append((k, v))
                 else:
                     for k, v in itertools.islice(it, shuffle.CHECK_EVERY):
                         buckets[partitionFunc(k) % numPartitions].append((k, v))
-                if k is _none:
-                    break
+                    if k is _none:
+                        break
                 c += shuffle.CHECK_EVERY
                 if c >= _SHUFFLE_BATCH or shuffle.get_used_memory() > shuffle.MEMORY_LIMIT:
                     yield from buckets.items()

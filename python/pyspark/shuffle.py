@@ -1,7 +1,16 @@
 """Aggregation in Python workers, within spark.python.worker.memory."""
 import itertools
-import operator
 import os
+
+from pyspark import _codes
+
+try:
+    from _collections import _count_elements  # Counter's counting loop, in C
+except ImportError:  # pragma: no cover (an interpreter without it)
+    def _count_elements(mapping, iterable):
+        get = mapping.get
+        for elem in iterable:
+            mapping[elem] = get(elem, 0) + 1
 
 # Bytes a worker may use while aggregating (spark.python.worker.memory; the
 # worker sets it from each task's header).
@@ -10,12 +19,20 @@ MEMORY_LIMIT = 512 << 20
 _page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+class _Statm:
+    """/proc/self/statm, opened once per process and read again from its
+    start (one system call a look instead of three)."""
+    fd = None
+    pid = None
+
+
 def get_used_memory():
     """The worker's resident memory in bytes (0 when unknown)."""
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * _page
-    except (OSError, ValueError, IndexError):
+        if _Statm.pid != os.getpid():  # first use, or a forked child
+            _Statm.fd, _Statm.pid = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC), os.getpid()
+        return int(os.pread(_Statm.fd, 128, 0).split()[1]) * _page
+    except (OSError, ValueError, IndexError, AttributeError):
         return 0
 
 
@@ -37,6 +54,54 @@ def identity(x):
     return x
 
 
+def counted_keys(iterator):
+    """(keys, c) when iterator is map(f, keys) with f(x) = (x, c) and c an
+    int, the pairs of a count such as a word count's; else (None, None)."""
+    if type(iterator) is not map:
+        return None, None
+    args = iterator.__reduce__()[1]
+    if len(args) != 2:
+        return None, None
+    c = _codes.constant_pair(args[0])
+    if type(c) is not int:
+        return None, None
+    return args[1], c
+
+
+def _count(keys, c, limit):
+    """combine_values of (k, c) for each k in keys with reduceByKey(add):
+    the keys are counted in C, and each count n gives n * c, the int that
+    adding n copies of c gives."""
+    counts = {}
+    it = iter(keys)
+
+    def results():
+        if c == 1:
+            return counts.items()
+        return ((k, n * c) for k, n in counts.items())
+
+    # The keys end with a marker that no key equals: counted, it tells
+    # that the keys are all counted.
+    it = itertools.chain(it, (_END,))
+    while True:
+        _count_elements(counts, itertools.islice(it, CHECK_EVERY))
+        if _END in counts:
+            del counts[_END]
+            break
+        if limit and get_used_memory() > limit:
+            yield from results()
+            counts = {}
+    yield from results()
+
+
+class _End:
+    """The marker after the keys _count counts: equal only to itself."""
+    __slots__ = ()
+
+
+_END = _End()
+
+
 def combine_values(agg, iterator, limit=None):
     """Combines (key, value) pairs per key; yields (key, combiner) pairs.
     When the worker's memory passes the limit, what is combined so far is
@@ -45,8 +110,14 @@ def combine_values(agg, iterator, limit=None):
     limit = MEMORY_LIMIT if limit is None else limit
     d = {}
     create, merge = agg.createCombiner, agg.mergeValue
+    add = _codes.is_add(merge)
+    if add and create is identity:
+        # reduceByKey(add) of map(lambda x: (x, c)): no pair is made.
+        keys, c = counted_keys(iterator)
+        if keys is not None:
+            yield from _count(keys, c, limit)
+            return
     it = iter(iterator)
-    add = merge is operator.add
     while True:
         k = _none
         # The loops of the common cases call no function per record.

@@ -114,6 +114,21 @@ check("textFile", sorted(back), sorted(str((w, c)) for w, c in Counter(words).it
 rows = spark.read.text(out).rdd
 check("read.text", sorted(r.value for r in rows.collect()), sorted(back))
 check("read.text r[0]", sorted(rows.map(lambda r: r[0]).collect()), sorted(back))
+# The maps that take the row's field read the lines without rows; others
+# get the rows.
+check("read.text r.value", sorted(rows.map(lambda r: r.value).collect()), sorted(back))
+check("read.text r['value']", sorted(rows.map(lambda r: r["value"]).collect()), sorted(back))
+check("read.text r[-1]", sorted(rows.map(lambda r: r[-1]).collect()), sorted(back))
+check("read.text len(r)", rows.map(lambda r: len(r)).distinct().collect(), [1])
+check("read.text r[0][:2]", sorted(rows.map(lambda r: r[0][:2]).collect()), sorted(b[:2] for b in back))
+check("read.text type", set(rows.map(lambda r: type(r).__name__).collect()), {"_TextRow"})
+rows.cache()
+check("read.text cached r[0]", sorted(rows.map(lambda r: r[0]).collect()), sorted(back))
+try:
+    rows.map(lambda r: r[1]).collect()
+    check("read.text r[1] raises", False, True)
+except Exception as e:
+    check("read.text r[1] raises IndexError", "IndexError" in str(e), True)
 
 spark.stop()
 print("features OK")
