@@ -63,6 +63,9 @@ type pool struct {
 	once   sync.Once
 }
 
+// workerPipeSize is the buffer asked for the pipes to and from a worker.
+const workerPipeSize = 1 << 20
+
 func newPool() *pool { return &pool{idle: map[string][]*worker{}} }
 
 type worker struct {
@@ -139,6 +142,8 @@ func (p *pool) start(python string) (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	setPipeSize(stdin, workerPipeSize)
+	setPipeSize(stdout, workerPipeSize)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the Python worker (%s, from spark.pyspark.python or PYSPARK_PYTHON): %w", python, err)
 	}

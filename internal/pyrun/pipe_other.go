@@ -1,0 +1,6 @@
+//go:build !linux
+
+package pyrun
+
+// setPipeSize does nothing where pipes cannot be resized.
+func setPipeSize(any, int) {}
