@@ -738,8 +738,10 @@ func TestDynamicAllocationWithoutShuffleProtectionIsRefused(t *testing.T) {
 func TestExecutorsDeletedEvery12Seconds(t *testing.T) {
 	// About 45 s on the test node undisturbed (3 executors sharing 2
 	// cores, a 640 MB shuffle), 75 to 100 s with the deletions: 5 to 7 of
-	// them.
-	args := []string{"100", "400000", "10", "10"}
+	// them. 40 reduce tasks, so that each is a few seconds even on a
+	// loaded machine: with 10, a reduce task took over 12 s under CI's
+	// load, and each of its 4 attempts ran on the executor deleted next.
+	args := []string{"100", "400000", "10", "40"}
 	want := localGroupByCount(t, filepath.Join("..", ".."), args...)
 	for _, tc := range []struct {
 		name string
