@@ -32,18 +32,9 @@ import (
 	"github.com/gospark/gospark/internal/k8s/pods"
 )
 
-// fakeTemplate is the executors' pod template: it tolerates the fake
-// nodes' taint (their label is selected through
-// spark.kubernetes.node.selector.type).
-const fakeTemplate = `apiVersion: v1
-kind: Pod
-spec:
-  tolerations:
-  - key: gospark.dev/fake-node
-    operator: Equal
-    value: "true"
-    effect: NoSchedule
-  containers:
+// fakeTemplate is the executors' pod template: on the fake nodes, with
+// the main container named.
+const fakeTemplate = benchk8s.FakeNodeTemplate + `  containers:
   - name: executor
 `
 

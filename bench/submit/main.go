@@ -135,19 +135,6 @@ func props(o options, name string) [][2]string {
 	}...)
 }
 
-// fakeTemplate is the drivers' pod template with -fake-nodes: it tolerates
-// the fake nodes' taint (their label is selected through
-// spark.kubernetes.node.selector.type).
-const fakeTemplate = `apiVersion: v1
-kind: Pod
-spec:
-  tolerations:
-  - key: gospark.dev/fake-node
-    operator: Equal
-    value: "true"
-    effect: NoSchedule
-`
-
 const primary = "local:///opt/gospark/examples/sparkpi"
 
 func run(ctx context.Context, o options) error {
@@ -186,7 +173,7 @@ func run(ctx context.Context, o options) error {
 		}
 		defer os.RemoveAll(dir)
 		o.template = filepath.Join(dir, "driver.yaml")
-		if err := os.WriteFile(o.template, []byte(fakeTemplate), 0o644); err != nil {
+		if err := os.WriteFile(o.template, []byte(benchk8s.FakeNodeTemplate), 0o644); err != nil {
 			return err
 		}
 	}
