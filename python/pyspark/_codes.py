@@ -6,7 +6,7 @@ unchanged PySpark programs without a call per record (docs/python.md)."""
 import operator
 import types
 
-_NONE = object()
+NONE = object()  # constant_pair's answer for a function that is not one
 _ARGS_FLAGS = 0x04 | 0x08  # CO_VARARGS, CO_VARKEYWORDS
 
 # The references. Their constants and names are at the indexes a user's
@@ -52,5 +52,3 @@ def item_or_attribute(f):
         return "attr", c.co_names[0]
     return None
 
-
-NONE = _NONE
