@@ -180,11 +180,11 @@ func textSplits(path string, minPartitions int) ([]textSplit, error) {
 }
 
 // TextFileBlocks reads the same lines as TextFile, each record a block of
-// whole lines joined by "\n" (no "\n" after the last): lines are added to
-// a block until it holds at least blockSize bytes, so a block is one line
-// or more, and a line longer than blockSize is a block of its own. For
-// consumers that split lines themselves (Python workers), it saves making
-// a string per line.
+// whole lines joined by "\n" (no "\n" after the last). A block of an
+// uncompressed file is the whole lines among blockSize bytes read at once,
+// or one line longer than that; a .gz file's blocks are lines added until
+// the block holds at least blockSize bytes. For consumers that split lines
+// themselves (Python workers), it saves making a string per line.
 func TextFileBlocks(p *Plan, path string, minPartitions, blockSize int) *Dataset[[]byte] {
 	if err := p.check(); err != nil {
 		return errDataset[[]byte](fmt.Errorf("TextFileBlocks: %w", err))
@@ -221,9 +221,12 @@ func readLines(ctx context.Context, s textSplit, m *task.Metrics, out func([]str
 	})
 }
 
-// readBlocks pushes the lines that start in split, joined into blocks of
-// at least blockSize bytes (TextFileBlocks).
+// readBlocks pushes the lines that start in split, joined into blocks
+// (TextFileBlocks).
 func readBlocks(ctx context.Context, s textSplit, m *task.Metrics, blockSize int, out func([][]byte) error) error {
+	if !strings.HasSuffix(s.path, ".gz") {
+		return readPlainBlocks(ctx, s, m, blockSize, out)
+	}
 	buf := make([]byte, 0, blockSize+blockSize/4)
 	lines := 0
 	return scanLines(ctx, s, m, func(line []byte) bool {
@@ -242,6 +245,134 @@ func readBlocks(ctx context.Context, s textSplit, m *task.Metrics, blockSize int
 		buf, lines = buf[:0], 0
 		return n, err
 	})
+}
+
+// readPlainBlocks is readBlocks for an uncompressed file: it reads the
+// split blockSize bytes at a time and pushes the whole lines among them as
+// they are, without going line by line. The lines are scanLines': the
+// first (partial) line is skipped unless the split starts the file, the
+// last is the one that holds the split's end, and a "\r" before a line's
+// end is dropped.
+func readPlainBlocks(ctx context.Context, s textSplit, m *task.Metrics, blockSize int, out func([][]byte) error) error {
+	blockSize = max(blockSize, 1)
+	f, err := os.Open(s.path)
+	if err != nil {
+		return fmt.Errorf("TextFile: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(s.start, io.SeekStart); err != nil {
+		return fmt.Errorf("TextFile %s: %w", s.path, err)
+	}
+	// buf holds the bytes read and not yet pushed; pos is buf[0]'s offset
+	// in the file.
+	buf := make([]byte, 0, blockSize)
+	pos, eof := s.start, false
+	fill := func(want int) error {
+		if cap(buf) < want {
+			buf = append(make([]byte, 0, want), buf...)
+		}
+		for !eof && len(buf) < want {
+			n, err := f.Read(buf[len(buf):want])
+			buf = buf[:len(buf)+n]
+			if err == io.EOF {
+				eof = true
+			} else if err != nil {
+				return fmt.Errorf("TextFile %s: %w", s.path, err)
+			}
+		}
+		return nil
+	}
+	for s.start > 0 { // skip the partial first line
+		if err := fill(blockSize); err != nil {
+			return err
+		}
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 && eof {
+			return nil
+		}
+		if i < 0 {
+			pos += int64(len(buf))
+			buf = buf[:0]
+			continue
+		}
+		pos += int64(i + 1)
+		buf = buf[:copy(buf, buf[i+1:])]
+		break
+	}
+	for s.end < 0 || pos <= s.end {
+		if err := fill(max(blockSize, len(buf))); err != nil {
+			return err
+		}
+		if len(buf) == 0 {
+			break
+		}
+		// cut: the length of the whole lines to push, "\n" included: those
+		// in blockSize bytes, or the first line if it is longer.
+		cut, lim := -1, min(len(buf), blockSize)
+		if i := bytes.LastIndexByte(buf[:lim], '\n'); i >= 0 {
+			cut = i + 1
+		} else if i := bytes.IndexByte(buf[lim:], '\n'); i >= 0 {
+			cut = lim + i + 1
+		} else if eof {
+			cut = len(buf) // the file's last line, with no "\n"
+		}
+		if cut < 0 { // a line longer than what is read: read more
+			if err := fill(2 * len(buf)); err != nil {
+				return err
+			}
+			continue
+		}
+		last := false
+		if s.end >= 0 && pos+int64(cut)-1 >= s.end {
+			// The line that holds the split's end is its last.
+			if i := bytes.IndexByte(buf[s.end-pos:cut], '\n'); i >= 0 {
+				cut = int(s.end-pos) + i + 1
+			}
+			last = true
+		}
+		block := buf[:cut:cut]
+		rest := buf[cut:]
+		buf = append(make([]byte, 0, max(blockSize, len(rest))), rest...)
+		pos += int64(cut)
+		lines := bytes.Count(block, []byte{'\n'})
+		if block[len(block)-1] == '\n' {
+			block = block[:len(block)-1]
+		} else {
+			lines++ // the file's last line, with no "\n"
+		}
+		if bytes.IndexByte(block, '\r') >= 0 {
+			block = dropCRs(block)
+		}
+		m.InputBytes.Add(int64(cut))
+		m.InputRecords.Add(int64(lines))
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := out([][]byte{block}); err != nil {
+			return err
+		}
+		if last {
+			break
+		}
+	}
+	return nil
+}
+
+// dropCRs removes, in place, the "\r" at the end of each of the block's
+// "\n"-separated lines.
+func dropCRs(block []byte) []byte {
+	b, w := block, 0
+	for len(b) > 0 {
+		line, rest, found := bytes.Cut(b, []byte{'\n'})
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		w += copy(block[w:], line)
+		if found {
+			block[w] = '\n'
+			w++
+		}
+		b = rest
+	}
+	return block[:w]
 }
 
 // scanLines hands add each line that starts in split, without its "\n"

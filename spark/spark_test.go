@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -540,31 +541,105 @@ func TestTextFileBlocks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "b.txt.gz"), gz.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	const size = 100
-	for _, path := range []string{plain, filepath.Join(dir, "b.txt.gz")} {
+	// Small files for the edges: a "\r" inside a line and at the end of
+	// the file, only newlines, one line with none, nothing.
+	small := map[string]string{
+		"cr.txt":    "a\rb\r\n\r\n\rc\nd\r",
+		"nl.txt":    "\n\n\n",
+		"one.txt":   strings.Repeat("z", 250),
+		"empty.txt": "",
+		"words.txt": "ab cd\nef\n\ngh ij kl\nmn\r\nop\n",
+	}
+	paths := []string{plain, filepath.Join(dir, "b.txt.gz")}
+	for name, text := range small {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, filepath.Join(dir, name))
+	}
+	for _, path := range paths {
 		want, err := spark.Collect(ctx, textFn.Call(s, path, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, parts := range []int{1, 3, 16} {
-			blocks, err := spark.Collect(ctx, blocksFn.Call(s, path, parts, size))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, b := range blocks {
-				lines := strings.Split(string(b), "\n")
-				// A block is under size until its last line is added.
-				if head := len(b) - len(lines[len(lines)-1]); len(lines) > 1 && head > size {
-					t.Fatalf("%s, %d parts: a block of %d bytes before its last line, size %d", path, parts, head, size)
+		for _, parts := range []int{1, 2, 3, 5, 7, 16, 40} {
+			if parts > 0 {
+				// The lines of every split together are the file's.
+				if w, err := spark.Collect(ctx, textFn.Call(s, path, parts)); err != nil || !slices.Equal(w, want) {
+					t.Fatalf("%s, %d parts: TextFile reads %d lines, with 1 part %d (%v)", path, parts, len(w), len(want), err)
 				}
-				got = append(got, lines...)
 			}
-			if !slices.Equal(got, want) {
-				t.Fatalf("%s, %d parts: %d lines from the blocks, TextFile reads %d", path, parts, len(got), len(want))
+			for _, size := range []int{1, 7, 100, 1 << 20} {
+				blocks, err := spark.Collect(ctx, blocksFn.Call(s, path, parts, size))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, b := range blocks {
+					lines := strings.Split(string(b), "\n")
+					// A block is under size until its last line is added.
+					if head := len(b) - len(lines[len(lines)-1]); len(lines) > 1 && head > size {
+						t.Fatalf("%s, %d parts: a block of %d bytes before its last line, size %d", path, parts, head, size)
+					}
+					got = append(got, lines...)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s, %d parts, size %d: %d lines from the blocks %q, TextFile reads %d", path, parts, size, len(got), clip(got), len(want))
+				}
 			}
 		}
 	}
+}
+
+// TestTextFileBlocksRandom compares TextFileBlocks' lines with TextFile's
+// on random files: lines of random lengths, empty ones, "\r" before and
+// inside lines, with or without a final newline, in random numbers of
+// splits and block sizes.
+func TestTextFileBlocksRandom(t *testing.T) {
+	s := newSession(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(17, 2026))
+	for c := range 60 {
+		var b []byte
+		for range rng.IntN(60) {
+			for range rng.IntN(3) * rng.IntN(40) {
+				b = append(b, "ab \r"[rng.IntN(4)])
+			}
+			if rng.IntN(5) == 0 {
+				b = append(b, '\r')
+			}
+			b = append(b, '\n')
+		}
+		if rng.IntN(2) == 0 {
+			b = append(b, "tail"[:rng.IntN(5)]...)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("r%d.txt", c))
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want, err := spark.Collect(ctx, textFn.Call(s, path, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts, size := 1+rng.IntN(30), 1+rng.IntN(64)
+		blocks, err := spark.Collect(ctx, blocksFn.Call(s, path, parts, size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, blk := range blocks {
+			got = append(got, strings.Split(string(blk), "\n")...)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("file %q, %d parts, size %d: blocks give %q, TextFile %q", b, parts, size, got, want)
+		}
+	}
+}
+
+// clip is the start of a list of lines, for a failure message.
+func clip(lines []string) []string {
+	return lines[:min(len(lines), 8)]
 }
 
 func TestCancellation(t *testing.T) {
