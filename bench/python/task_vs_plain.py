@@ -52,7 +52,7 @@ func = stage.func
 
 def task():
     out = io.BytesIO()
-    worker.write_output(out, func(0, worker.records(iter(frames), "lines")), "partitioned")
+    worker.write_output(out, func(0, worker.records((f for f in frames), "lines")), "partitioned")
 
 
 times = {"task": [], "plain": []}

@@ -41,10 +41,30 @@ _decode = operator.methodcaller("decode", "utf-8", "replace")
 _split_lines = operator.methodcaller("split", "\n")
 
 
+# The bytes of text decoded and split into lines at once: the frames are
+# larger (fewer reads and writes on the pipes), a piece this size keeps
+# what it makes in the processor's caches.
+TEXT_PIECE = 1 << 14
+
+
+def text_pieces(frames):
+    """The frames cut at newlines into pieces of about TEXT_PIECE bytes:
+    their lines are the frames' lines."""
+    for f in frames:
+        n, a = len(f), 0
+        while n - a > TEXT_PIECE:
+            b = f.find(b"\n", a + TEXT_PIECE)
+            if b < 0:
+                break
+            yield f[a:b]
+            a = b + 1
+        yield f[a:] if a else f
+
+
 def records(frames, mode):
     """The records of the input frames, iterated in C."""
     if mode == "lines":
-        return itertools.chain.from_iterable(map(_split_lines, map(_decode, frames)))
+        return itertools.chain.from_iterable(map(_split_lines, map(_decode, text_pieces(frames))))
     return itertools.chain.from_iterable(map(pickle.loads, frames))
 
 

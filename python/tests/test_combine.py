@@ -167,3 +167,24 @@ class TextRowsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TextPiecesTest(unittest.TestCase):
+    def test_lines_of_frames_in_pieces(self):
+        """The worker decodes and splits text a piece of a frame at a time:
+        the same lines as frame by frame, invalid UTF-8 included."""
+        from pyspark import worker
+        frames = [b"a b\n\nc\xff\n\xe6\x97\n\xe6\x97\xa5 x", b"", b"\n", ("\u00fcn\u00ef " * 40 + "\n" + "b a\n" * 30).encode(),
+                  b"no newline" * 50]
+        want = [line for f in frames for line in f.decode("utf-8", "replace").split("\n")]
+        old = worker.TEXT_PIECE
+        try:
+            for piece in (1, 3, 16, 1 << 14):
+                worker.TEXT_PIECE = piece
+                self.assertEqual(list(worker.records(iter(frames), "lines")), want, piece)
+                pieces = list(worker.text_pieces(iter(frames)))
+                self.assertEqual(b"\n".join(pieces), b"\n".join(frames))
+                if piece < 16:
+                    self.assertGreater(len(pieces), len(frames))
+        finally:
+            worker.TEXT_PIECE = old
