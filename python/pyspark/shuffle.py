@@ -69,11 +69,10 @@ def counted_keys(iterator):
 
 
 def _count(keys, c, limit):
-    """combine_values of (k, c) for each k in keys with reduceByKey(add):
-    the keys are counted in C, and each count n gives n * c, the int that
+    """_combined for (k, c) for each k in keys with reduceByKey(add): the
+    keys are counted in C, and each count n gives n * c, the int that
     adding n copies of c gives."""
     counts = {}
-    it = iter(keys)
 
     def results():
         if c == 1:
@@ -82,16 +81,16 @@ def _count(keys, c, limit):
 
     # The keys end with a marker that no key equals: counted, it tells
     # that the keys are all counted.
-    it = itertools.chain(it, (_END,))
+    it = itertools.chain(keys, (_END,))
     while True:
         _count_elements(counts, itertools.islice(it, CHECK_EVERY))
         if _END in counts:
             del counts[_END]
             break
         if limit and get_used_memory() > limit:
-            yield from results()
+            yield results()
             counts = {}
-    yield from results()
+    yield results()
 
 
 class _End:
@@ -103,11 +102,18 @@ _END = _End()
 
 
 def combine_values(agg, iterator, limit=None):
-    """Combines (key, value) pairs per key; yields (key, combiner) pairs.
-    When the worker's memory passes the limit, what is combined so far is
-    yielded and combining starts again (for the map side, whose output the
-    reduce side merges anyway)."""
+    """Combines (key, value) pairs per key; returns an iterator of (key,
+    combiner) pairs. When the worker's memory passes the limit, what is
+    combined so far is given and combining starts again (for the map side,
+    whose output the reduce side merges anyway)."""
     limit = MEMORY_LIMIT if limit is None else limit
+    # A dict's pairs at a time, iterated in C.
+    return itertools.chain.from_iterable(_combined(agg, iterator, limit))
+
+
+def _combined(agg, iterator, limit):
+    """combine_values' pairs: a dict's items each time the memory passes
+    the limit, and at the end."""
     d = {}
     create, merge = agg.createCombiner, agg.mergeValue
     add = _codes.is_add(merge)
@@ -133,15 +139,19 @@ def combine_values(agg, iterator, limit=None):
         if k is _none:
             break
         if limit and get_used_memory() > limit:
-            yield from d.items()
+            yield d.items()
             d = {}
-    yield from d.items()
+    yield d.items()
 
 
 def merge_combiners(agg, iterator):
     """Merges (key, combiner) pairs per key, in memory."""
     d = {}
     merge = agg.mergeCombiners
-    for k, c in iterator:
-        d[k] = merge(d[k], c) if k in d else c
+    if _codes.is_add(merge):  # reduceByKey(add): no call per record
+        for k, c in iterator:
+            d[k] = d[k] + c if k in d else c
+    else:
+        for k, c in iterator:
+            d[k] = merge(d[k], c) if k in d else c
     return iter(d.items())

@@ -88,6 +88,17 @@ class CombineTest(unittest.TestCase):
         merged = dict(shuffle.merge_combiners(agg, iter(partial)))
         self.assertEqual(merged, {k: 2 * keys.count(k) for k in range(7)})
 
+    def test_merge_combiners(self):
+        pairs = [("a", 1), ("a", 2.5), ("b", [1]), ("b", [2]), ("c", "x"), ("a", True), ("c", "y")]
+        for merge in (operator.add, lambda a, b: a + b, lambda a, b: b + a, max):
+            agg = shuffle.Aggregator(shuffle.identity, merge, merge)
+            got = list(shuffle.merge_combiners(agg, iter(pairs)))
+            want = {}
+            for k, c in pairs:
+                want[k] = merge(want[k], c) if k in want else c
+            self.assertEqual(got, list(want.items()))
+            self.assertEqual([type(v) for _, v in got], [type(v) for v in want.values()])
+
     def test_bad_record_raises(self):
         agg = shuffle.Aggregator(shuffle.identity, operator.add, operator.add)
         with self.assertRaises(ValueError):
