@@ -309,13 +309,7 @@ func (g *Gateway) start(builder map[string]string) (response, [][]byte, error) {
 			}
 			opts = append(opts, spark.Conf(k, builder[k]))
 		}
-		python := conf.String("spark.pyspark.python")
-		if python == "" {
-			python = os.Getenv("PYSPARK_PYTHON")
-		}
-		if python == "" {
-			python = "python3"
-		}
+		python := workerPython(conf)
 		var err error
 		s, err = spark.NewSession(g.ctx, opts...)
 		if err != nil {

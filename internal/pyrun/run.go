@@ -15,6 +15,7 @@ import (
 
 	"github.com/gospark/gospark/internal/config"
 	"github.com/gospark/gospark/internal/launch"
+	"github.com/gospark/gospark/internal/master"
 	"github.com/gospark/gospark/spark"
 )
 
@@ -84,6 +85,22 @@ func driverPython(conf *config.Conf) string {
 	return "python3"
 }
 
+// workerPython is the Python that runs the workers, with Spark's
+// precedence.
+func workerPython(conf *config.Conf) string {
+	if p := conf.String("spark.pyspark.python"); p != "" {
+		return p
+	}
+	if p := os.Getenv("PYSPARK_PYTHON"); p != "" {
+		return p
+	}
+	return "python3"
+}
+
+// prestartedWorkers is the most workers a local application starts before
+// its first task.
+const prestartedWorkers = 8
+
 func runDriver(ctx context.Context, app string, args []string) (int, error) {
 	conf, err := config.FromEnv()
 	if err != nil {
@@ -117,6 +134,12 @@ func runDriver(ctx context.Context, app string, args []string) (int, error) {
 		return 1, err
 	}
 	defer g.Close()
+	// A local application's tasks run in this process: its workers start
+	// now, beside the driver program, rather than when the first tasks
+	// wait for them (unused ones are ended with the rest).
+	if m, err := master.Parse(conf.String("spark.master")); err == nil && m.Kind == master.Local {
+		proc.pool.prestart(workerPython(conf), min(m.Threads, prestartedWorkers))
+	}
 	cmd := exec.Command(driverPython(conf), append([]string{app}, args...)...)
 	env := workerEnv(os.Environ(), strings.Join(path, string(os.PathListSeparator)))
 	cmd.Env = append(env, g.Env()...)

@@ -100,6 +100,19 @@ func (p *pool) put(python string, w *worker) {
 	p.mu.Unlock()
 }
 
+// prestart starts n workers of python and keeps them idle. It does not
+// wait for them to be ready (a task's input waits in the pipe); a worker
+// that cannot start is left to the first task that needs one to report.
+func (p *pool) prestart(python string, n int) {
+	for range n {
+		w, err := p.start(python)
+		if err != nil {
+			return
+		}
+		p.put(python, w)
+	}
+}
+
 // close ends the idle workers: each exits at the end of its input, or is
 // killed after the grace period; close returns when all are reaped.
 func (p *pool) close(grace time.Duration) {

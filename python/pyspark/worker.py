@@ -160,4 +160,13 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Out without tearing the interpreter down (its last task's objects
+    # freed one by one), as PySpark's forked workers leave: what it wrote
+    # is flushed first.
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(code)
