@@ -307,6 +307,27 @@ func TestWorkersEndWithTheDriver(t *testing.T) {
 	}
 }
 
+// TestWorkersStartBesideTheDriver: a local application's workers start
+// with the driver program, not when its first tasks need them: those of a
+// job that starts 1.5 s after the program have been there that long.
+func TestWorkersStartBesideTheDriver(t *testing.T) {
+	r := submit(t, "local[2]", filepath.Join("testdata", "prestart.py"))
+	mustSucceed(t, r)
+	_, ages, ok := strings.Cut(strings.TrimSpace(r.stdout), "worker ages: ")
+	if !ok {
+		t.Fatalf("no worker ages in the output %q", r.stdout)
+	}
+	for _, a := range strings.Fields(ages) {
+		age, err := strconv.ParseFloat(a, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if age < 1.0 {
+			t.Errorf("a worker of the first job started %.2f s before its task, want at least 1 s (started by the task?)", age)
+		}
+	}
+}
+
 // TestDriverOutputBeforeAJob: a line the driver program prints before an
 // action reaches gospark submit's output (a pipe here) while the job runs.
 func TestDriverOutputBeforeAJob(t *testing.T) {
