@@ -4,7 +4,9 @@
 # (local[2]), by the Go word count example (local[2]), and by a plain
 # python3 multiprocessing program with 2 processes, in the same run; each
 # output is checked against bench-data/text/expect.txt. ROUNDS (default 5)
-# rounds of the three in turn.
+# rounds of the three in turn. The corpus is written first if it is not
+# there, by the shared generator in $SHARED/bench/gen (default ../shared),
+# as go run ./bench/run writes it.
 #
 #   bash bench/python/run.sh
 set -euo pipefail
@@ -16,6 +18,12 @@ INPUT="$DATA/part-*" # not expect.txt, which sits beside the parts
 PY=$(python3 -c 'import sys, cloudpickle; print(sys.executable)')
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
+if [ ! -f "$DATA/expect.txt" ]; then
+	SHARED=$(cd "${SHARED:-../shared}" && pwd)
+	(cd "$SHARED/bench/gen" && $GO build -o "$BIN/gen" .)
+	echo "writing the word-count corpus to $DATA" >&2
+	"$BIN/gen" -text "$DATA" >&2
+fi
 $GO build -o "$BIN/" ./cmd/gospark ./cmd/gospark-py ./examples/wordcount
 export SPARK_CONF_DIR=$BIN PYSPARK_PYTHON=$PY
 # Both programs print as Python does by default (buffered to a file).
