@@ -31,20 +31,27 @@ unset PYTHONUNBUFFERED
 
 # The three programs run in turn, ROUNDS times (A B C A B C ...), so that a
 # drift of the shared machine's speed falls on all of them; each output is
-# checked. Prints each program's median and best wall time, and the median
-# of the rounds' ratios gospark wordcount.py / python3.
+# checked. Prints each program's median and best wall time and its median
+# CPU time (user and system, of the program and the processes it waited
+# for), and the median of the rounds' ratios gospark wordcount.py / python3.
 NAMES=("gospark, examples/python/wordcount.py" "gospark, Go examples/wordcount" "python3 multiprocessing, 2 processes")
-run() { # i: runs program i once, checks its output, prints its wall seconds
-	local t0 t1
-	t0=$(date +%s.%N)
+timed() { # runs a command; writes "wall user system" seconds to $BIN/time
+	"$PY" -c 'import resource, subprocess, sys, time
+t = time.time()
+code = subprocess.call(sys.argv[2:])
+wall = time.time() - t
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write("%.3f %.3f %.3f\n" % (wall, ru.ru_utime, ru.ru_stime))
+sys.exit(code)' "$BIN/time" "$@"
+}
+run() { # i: runs program i once, checks its output, prints wall, user and system seconds
 	case $1 in
-	0) "$BIN/gospark" submit --master 'local[2]' --conf spark.local.dir="$BIN" examples/python/wordcount.py "$INPUT" ;;
-	1) "$BIN/gospark" submit --master 'local[2]' --conf spark.local.dir="$BIN" "$BIN/wordcount" "$INPUT" ;;
-	2) "$PY" bench/python/mp_wordcount.py $DATA 2 ;;
+	0) timed "$BIN/gospark" submit --master 'local[2]' --conf spark.local.dir="$BIN" examples/python/wordcount.py "$INPUT" ;;
+	1) timed "$BIN/gospark" submit --master 'local[2]' --conf spark.local.dir="$BIN" "$BIN/wordcount" "$INPUT" ;;
+	2) timed "$PY" bench/python/mp_wordcount.py $DATA 2 ;;
 	esac >"$BIN/out" 2>"$BIN/err" || { cat "$BIN/err" >&2; exit 1; }
-	t1=$(date +%s.%N)
 	$PY bench/python/check.py $DATA/expect.txt <"$BIN/out" >"$BIN/ok.$1" || exit 1
-	echo "$t1 - $t0" | bc
+	cat "$BIN/time"
 }
 
 echo "word count, $(du -sh $DATA | cut -f1) in $(ls $DATA/part-* | wc -l) files, $(nproc) cores, $ROUNDS rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -60,14 +67,17 @@ import statistics, sys
 d, names = sys.argv[1], sys.argv[2:]
 rounds = {}
 for line in open(d + "/times"):
-    r, i, t = line.split()
-    rounds.setdefault(r, {})[int(i)] = float(t)
+    r, i, wall, user, system = line.split()
+    rounds.setdefault(r, {})[int(i)] = (float(wall), float(user) + float(system), float(system))
 for i, name in enumerate(names):
     ts = [v[i] for v in rounds.values()]
     ok = open("%s/ok.%d" % (d, i)).read().strip()
-    print("%-40s median %6.2f s  best %6.2f s  %s" % (name, statistics.median(ts), min(ts), ok))
-ratios = sorted(v[0] / v[2] for v in rounds.values())
-print("gospark wordcount.py / python3, per round: median %.2f (%s)" % (
-    statistics.median(ratios), " ".join("%.2f" % x for x in ratios)))
+    print("%-40s median %6.2f s  best %6.2f s  CPU %6.2f s (system %5.2f s)  %s" % (
+        name, statistics.median(t[0] for t in ts), min(t[0] for t in ts),
+        statistics.median(t[1] for t in ts), statistics.median(t[2] for t in ts), ok))
+for what, k in (("wall", 0), ("CPU", 1)):
+    ratios = sorted(v[0][k] / v[2][k] for v in rounds.values())
+    print("gospark wordcount.py / python3, %s, per round: median %.2f (%s)" % (
+        what, statistics.median(ratios), " ".join("%.2f" % x for x in ratios)))
 PYEOF
 echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
