@@ -334,7 +334,15 @@ func (w *worker) run(tc *spark.TaskContext, s *Spec, paths []string, in iter.Seq
 			select {
 			case err := <-acks:
 				if err != nil && failure == nil {
-					failure = w.exitError()
+					// The worker stopped reading its input: its output
+					// says why (a traceback), else how it ended. (It may
+					// be gone before its last words are read.)
+					for !done {
+						handle(<-items)
+					}
+					if failure == nil {
+						failure = w.exitError()
+					}
 				}
 				return failure == nil
 			case it := <-items:
