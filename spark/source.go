@@ -3,6 +3,7 @@ package spark
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -202,6 +203,95 @@ func TextFileBlocks(p *Plan, path string, minPartitions, blockSize int) *Dataset
 	return newSource(p, "TextFile", len(splits), func(ctx context.Context, tc *task.Context, part int, out func([][]byte) error) error {
 		return readBlocks(ctx, splits[part], tc.M(), blockSize, out)
 	})
+}
+
+// FilePacking is how Spark SQL's file sources (spark.read.text) group
+// files into partitions, rather than Hadoop's one split per block of each
+// file: spark.sql.files.maxPartitionBytes, spark.sql.files.openCostInBytes,
+// and MinPartitions, the partitions aimed at (spark.sql.files.minPartitionNum,
+// else the default parallelism).
+type FilePacking struct {
+	MaxPartitionBytes, OpenCostInBytes int64
+	MinPartitions                      int
+}
+
+// TextFileBlocksPacked is TextFileBlocks over the files of path grouped
+// into partitions as Spark SQL's file sources group them: a file is cut
+// into pieces of at most min(MaxPartitionBytes, max(OpenCostInBytes, the
+// files' bytes and open costs over MinPartitions)) (a .gz file is one
+// piece), and the pieces, longest first, fill partitions in turn while a
+// partition's pieces and an open cost per piece stay within that size. A
+// partition reads its pieces' lines one piece after another.
+func TextFileBlocksPacked(p *Plan, path string, pk FilePacking, blockSize int) *Dataset[[]byte] {
+	if err := p.check(); err != nil {
+		return errDataset[[]byte](fmt.Errorf("TextFileBlocksPacked: %w", err))
+	}
+	parts, err := packedSplits(path, pk)
+	if err != nil {
+		return errDataset[[]byte](fmt.Errorf("TextFile %s: %w", path, err))
+	}
+	return newSource(p, "TextFile", len(parts), func(ctx context.Context, tc *task.Context, part int, out func([][]byte) error) error {
+		for _, sp := range parts[part] {
+			if err := readBlocks(ctx, sp, tc.M(), blockSize, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// packedSplits lists the partitions of TextFileBlocksPacked, each the
+// splits it reads.
+func packedSplits(path string, pk FilePacking) ([][]textSplit, error) {
+	files, err := textFiles(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("input path %s matches no files", path)
+	}
+	sizes := make([]int64, len(files))
+	var total int64
+	for i, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return nil, err
+		}
+		sizes[i] = st.Size()
+		total += st.Size() + pk.OpenCostInBytes
+	}
+	perCore := total / int64(max(pk.MinPartitions, 1))
+	maxSplit := max(min(pk.MaxPartitionBytes, max(pk.OpenCostInBytes, perCore)), 1)
+	type piece struct {
+		split textSplit
+		size  int64
+	}
+	var pieces []piece
+	for i, f := range files {
+		if strings.HasSuffix(f, ".gz") {
+			pieces = append(pieces, piece{textSplit{path: f, end: -1}, sizes[i]})
+			continue
+		}
+		for off := int64(0); off < sizes[i]; off += maxSplit {
+			n := min(maxSplit, sizes[i]-off)
+			pieces = append(pieces, piece{textSplit{path: f, start: off, end: off + n}, n})
+		}
+	}
+	slices.SortStableFunc(pieces, func(a, b piece) int { return cmp.Compare(b.size, a.size) })
+	var parts [][]textSplit
+	var cur []textSplit
+	var curSize int64
+	for _, pc := range pieces {
+		if len(cur) > 0 && curSize+pc.size > maxSplit {
+			parts, cur, curSize = append(parts, cur), nil, 0
+		}
+		cur = append(cur, pc.split)
+		curSize += pc.size + pk.OpenCostInBytes
+	}
+	if len(cur) > 0 || len(parts) == 0 { // files all empty: one empty partition
+		parts = append(parts, cur)
+	}
+	return parts, nil
 }
 
 // readLines pushes the lines that start in split, in batches of strings.

@@ -507,6 +507,73 @@ var blocksFn = spark.Func3(func(p *spark.Plan, path string, minParts, size int) 
 	return spark.TextFileBlocks(p, path, minParts, size)
 })
 
+var packedFn = spark.Func2(func(p *spark.Plan, path string, pk spark.FilePacking) *spark.Dataset[[]byte] {
+	return spark.TextFileBlocksPacked(p, path, pk, 64)
+})
+
+// TestTextFileBlocksPacked: files grouped into partitions as Spark SQL's
+// file sources group them, each partition reading whole lines of its
+// pieces; together the lines of every file once.
+func TestTextFileBlocksPacked(t *testing.T) {
+	s := newSession(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	var all []string
+	for i := range 8 {
+		var b strings.Builder
+		for j := range 100 {
+			fmt.Fprintf(&b, "file %d line %d %s\n", i, j, strings.Repeat("x", j%7))
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("part-%05d.txt", i)), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")...)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "part-empty.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(all)
+	const mib = 1 << 20
+	for _, c := range []struct {
+		name  string
+		pk    spark.FilePacking
+		parts int
+	}{
+		// Spark's defaults on 2 cores: the bytes per core (8 files and 9
+		// open costs of 4 MiB over 2) take 4 files and their open costs.
+		{"defaults, 2 cores", spark.FilePacking{MaxPartitionBytes: 128 * mib, OpenCostInBytes: 4 * mib, MinPartitions: 2}, 2},
+		{"defaults, 1 core", spark.FilePacking{MaxPartitionBytes: 128 * mib, OpenCostInBytes: 4 * mib, MinPartitions: 1}, 1},
+		// Without open costs, 3 KiB partitions: a file (1885 bytes) each.
+		{"small partitions", spark.FilePacking{MaxPartitionBytes: 3 << 10, OpenCostInBytes: 0, MinPartitions: 1}, 8},
+		// Pieces of at most 1000 bytes: 2 per file, one a partition.
+		{"pieces of files", spark.FilePacking{MaxPartitionBytes: 1000, OpenCostInBytes: 0, MinPartitions: 1}, 16},
+	} {
+		d := packedFn.Call(s, filepath.Join(dir, "part-*"), c.pk)
+		if d.Err() != nil {
+			t.Fatal(d.Err())
+		}
+		if n := d.NumPartitions(); n != c.parts {
+			t.Errorf("%s: %d partitions, want %d", c.name, n, c.parts)
+		}
+		blocks, err := spark.Collect(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, b := range blocks {
+			got = append(got, strings.Split(string(b), "\n")...)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, all) {
+			t.Errorf("%s: %d lines, want the files' %d", c.name, len(got), len(all))
+		}
+	}
+	if d := packedFn.Call(s, filepath.Join(dir, "nothing-*"), spark.FilePacking{MaxPartitionBytes: mib, MinPartitions: 1}); d.Err() == nil ||
+		!strings.Contains(d.Err().Error(), "does not exist") {
+		t.Errorf("no files: %v, want an error saying the path does not exist", d.Err())
+	}
+}
+
 // TestTextFileBlocks: the blocks hold exactly TextFile's lines, in order,
 // whole, for any split of the file, a .gz file, empty lines, "\r\n" ends
 // and lines longer than a block.

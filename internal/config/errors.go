@@ -54,6 +54,13 @@ func positiveInt(v string) error {
 	return nil
 }
 
+func nonNegativeBytes(v string) error {
+	if n, err := ParseBytes(v, ""); err != nil || n < 0 {
+		return &wantError{"a size of 0 or more such as 0, 512k or 4m"}
+	}
+	return nil
+}
+
 func positiveBytes(v string) error {
 	if n, err := ParseBytes(v, ""); err != nil || n < 1 {
 		return &wantError{"a positive size such as 512m or 1g"}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -50,8 +51,11 @@ type nodeRequest struct {
 	In            string  `json:"in"`
 	Out           string  `json:"out"`
 	Broadcasts    []int64 `json:"broadcasts"`
-	Partitions    int     `json:"partitions"`
-	Level         int     `json:"level"`
+	// Packed: a textFile node of spark.read.text, partitioned as Spark
+	// SQL's file sources.
+	Packed     bool `json:"packed"`
+	Partitions int  `json:"partitions"`
+	Level      int  `json:"level"`
 }
 
 // response answers a request: Accums frames of accumulator updates, then
@@ -384,6 +388,13 @@ func (g *Gateway) node(s *spark.Session, n *nodeRequest, blobs [][]byte) (*spark
 	case kindTextFile:
 		want = 0
 		spec.Path, spec.MinPartitions = n.Path, n.MinPartitions
+		if n.Packed {
+			pk, err := filePacking(s)
+			if err != nil {
+				return nil, err
+			}
+			spec.Packing = &pk
+		}
 		d = sourceFn.Call(s, spec)
 	case kindPython:
 		if len(blobs) != 1 {
@@ -424,4 +435,31 @@ func (g *Gateway) node(s *spark.Session, n *nodeRequest, blobs [][]byte) (*spark
 	g.nodes[d.ID()] = d
 	g.mu.Unlock()
 	return d, nil
+}
+
+// filePacking is the session's spark.sql.files.* properties, as
+// spark.read.text's partitioning takes them.
+func filePacking(s *spark.Session) (spark.FilePacking, error) {
+	var pk spark.FilePacking
+	for _, b := range []struct {
+		name string
+		to   *int64
+	}{{"spark.sql.files.maxPartitionBytes", &pk.MaxPartitionBytes}, {"spark.sql.files.openCostInBytes", &pk.OpenCostInBytes}} {
+		v, err := s.GetConf(b.name)
+		if err != nil {
+			return pk, err
+		}
+		if *b.to, err = config.ParseBytes(v, "b"); err != nil {
+			return pk, fmt.Errorf("%s: %w", b.name, err)
+		}
+	}
+	pk.MinPartitions = s.DefaultParallelism()
+	if v, err := s.GetConf("spark.sql.files.minPartitionNum"); err != nil {
+		return pk, err
+	} else if v != "" {
+		if pk.MinPartitions, err = strconv.Atoi(v); err != nil {
+			return pk, fmt.Errorf("spark.sql.files.minPartitionNum: %w", err)
+		}
+	}
+	return pk, nil
 }

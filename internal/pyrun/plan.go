@@ -36,6 +36,8 @@ type Spec struct {
 	// TextFile.
 	Path          string
 	MinPartitions int
+	// Packing, when set, partitions the files as spark.read.text does.
+	Packing *spark.FilePacking
 	// Python: the pickled function f(split, iterator) -> iterator, the
 	// frames it reads and writes, the broadcast variables it reads.
 	Command    []byte
@@ -122,6 +124,9 @@ func buildSource(p *spark.Plan, s Spec) *spark.Dataset[[]byte] {
 		}
 		return persisted(spark.Parallelize(p, blobs, len(blobs)), s.Level)
 	case kindTextFile:
+		if s.Packing != nil {
+			return persisted(spark.TextFileBlocksPacked(p, s.Path, *s.Packing, lineFrameSize), s.Level)
+		}
 		return persisted(spark.TextFileBlocks(p, s.Path, s.MinPartitions, lineFrameSize), s.Level)
 	}
 	// The gateway checks kinds before it calls: this is an invalid dataset.

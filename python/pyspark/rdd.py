@@ -562,16 +562,22 @@ class RDD:
 class SourceRDD(RDD):
     """parallelize (one pickled batch per partition) or textFile."""
 
-    def __init__(self, ctx, kind, blobs=None, path=None, minPartitions=None):
+    def __init__(self, ctx, kind, blobs=None, path=None, minPartitions=None, packed=False):
         RDD.__init__(self, ctx, "lines" if kind == "textFile" else "pickle")
         self._kind = kind
         self._blobs = blobs or []
         self._path = path
         self._minPartitions = minPartitions or 0
+        # packed: files grouped into partitions as Spark SQL's file
+        # sources group them (spark.read.text), not split as Hadoop's.
+        self._packed = packed
 
     def _node(self):
         if self._kind == "textFile":
-            return {"kind": "textFile", "path": self._path, "minPartitions": self._minPartitions}, []
+            node = {"kind": "textFile", "path": self._path, "minPartitions": self._minPartitions}
+            if self._packed:
+                node["packed"] = True
+            return node, []
         return {"kind": "parallelize"}, self._blobs
 
 

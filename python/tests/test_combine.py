@@ -158,6 +158,9 @@ class TextRowsTest(unittest.TestCase):
         for f in (lambda r: r[1], lambda r: r[0.0], lambda r: r["values"], lambda r: r.values, lambda r: r[field],
                   lambda r: r[0].lower(), lambda r: r, str, operator.itemgetter(0)):
             self.assertIs(type(rows().map(f)), PipelinedRDD)
+        packed = _TextRows(SourceRDD(None, "textFile", path="/data/*.txt", packed=True)).map(lambda r: r[0])
+        self.assertEqual(packed._node(), ({"kind": "textFile", "path": "/data/*.txt", "minPartitions": 0,
+                                           "packed": True}, []))
         cached = rows()
         cached._level = object()  # as persist() sets it
         self.assertIs(type(cached.map(lambda r: r[0])), PipelinedRDD)

@@ -113,6 +113,15 @@ back = sc.textFile(out).collect()
 check("textFile", sorted(back), sorted(str((w, c)) for w, c in Counter(words).items()))
 rows = spark.read.text(out).rdd
 check("read.text", sorted(r.value for r in rows.collect()), sorted(back))
+# Partitions: textFile's a split per file (Hadoop's); read.text's as Spark
+# SQL packs files (spark.sql.files.*): 6 small files and their 4 MiB open
+# costs over the default parallelism (3), 2 files in a partition.
+out6 = os.path.join(tempfile.mkdtemp(), "out6")
+sc.parallelize(range(60), 6).saveAsTextFile(out6)
+check("textFile partitions", sc.textFile(out6).getNumPartitions(), 6)
+check("read.text partitions", spark.read.text(out6).rdd.getNumPartitions(), 3)
+check("read.text r[0] partitions", spark.read.text(out6).rdd.map(lambda r: r[0]).getNumPartitions(), 3)
+check("read.text lines", sorted(spark.read.text(out6).rdd.map(lambda r: int(r[0])).collect()), list(range(60)))
 check("read.text r[0]", sorted(rows.map(lambda r: r[0]).collect()), sorted(back))
 # The maps that take the row's field read the lines without rows; others
 # get the rows.

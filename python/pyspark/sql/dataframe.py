@@ -43,7 +43,10 @@ class DataFrameReader:
             raise NotImplementedError("read.text: wholetext and lineSep are not supported by gospark")
         if isinstance(paths, (list, tuple)):
             paths = ",".join(paths)
-        return DataFrame(_TextRows(self._spark.sparkContext.textFile(paths)), ["value"])
+        # Partitioned as Spark SQL's file sources are (spark.sql.files.*),
+        # not as textFile's Hadoop splits.
+        lines = SourceRDD(self._spark.sparkContext, "textFile", path=str(paths), packed=True)
+        return DataFrame(_TextRows(lines), ["value"])
 
 
 def _rows(_, lines):
@@ -74,5 +77,6 @@ class _TextRows(PipelinedRDD):
     def map(self, f, preservesPartitioning=False):
         if self._level is None and _takes_the_line(f):
             src = self._lines
-            return SourceRDD(src.ctx, "textFile", path=src._path, minPartitions=src._minPartitions)
+            return SourceRDD(src.ctx, "textFile", path=src._path, minPartitions=src._minPartitions,
+                             packed=src._packed)
         return PipelinedRDD.map(self, f, preservesPartitioning)
