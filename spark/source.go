@@ -143,20 +143,30 @@ func textFiles(path string) ([]string, error) {
 	return slices.Compact(files), nil
 }
 
-func textSplits(path string, minPartitions int) ([]textSplit, error) {
-	files, err := textFiles(path)
-	if err != nil {
-		return nil, err
-	}
+// fileSizes returns the files' sizes and their total, each counting extra
+// bytes more.
+func fileSizes(files []string, extra int64) ([]int64, int64, error) {
 	sizes := make([]int64, len(files))
 	var total int64
 	for i, f := range files {
 		st, err := os.Stat(f)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		sizes[i] = st.Size()
-		total += st.Size()
+		total += st.Size() + extra
+	}
+	return sizes, total, nil
+}
+
+func textSplits(path string, minPartitions int) ([]textSplit, error) {
+	files, err := textFiles(path)
+	if err != nil {
+		return nil, err
+	}
+	sizes, total, err := fileSizes(files, 0)
+	if err != nil {
+		return nil, err
 	}
 	goal := total / int64(max(minPartitions, 1))
 	splitSize := max(min(goal, hadoopBlockSize), 1)
@@ -250,15 +260,9 @@ func packedSplits(path string, pk FilePacking) ([][]textSplit, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("input path %s matches no files", path)
 	}
-	sizes := make([]int64, len(files))
-	var total int64
-	for i, f := range files {
-		st, err := os.Stat(f)
-		if err != nil {
-			return nil, err
-		}
-		sizes[i] = st.Size()
-		total += st.Size() + pk.OpenCostInBytes
+	sizes, total, err := fileSizes(files, pk.OpenCostInBytes)
+	if err != nil {
+		return nil, err
 	}
 	perCore := total / int64(max(pk.MinPartitions, 1))
 	maxSplit := max(min(pk.MaxPartitionBytes, max(pk.OpenCostInBytes, perCore)), 1)
